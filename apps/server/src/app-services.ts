@@ -1,0 +1,39 @@
+import type { EventBus } from './bus/bus.js';
+import { type AuthService, createAuthService } from './auth/auth.service.js';
+import type { DevAuthService } from './auth/dev-auth.service.js';
+import type { TokenVerifier } from './auth/token-verifier.js';
+import type { Store } from './repositories/store.js';
+import { createMessagesService, type MessagesService } from './services/messages.service.js';
+import type { FileUrlBuilder } from './services/message-view.js';
+import type { RateLimiter } from './services/rate-limiter.js';
+import { createReactionsService, type ReactionsService } from './services/reactions.service.js';
+import { createSessionsService, type SessionsService } from './services/sessions.service.js';
+
+/** Every service, built once from the ports; each transport gets this and nothing lower. */
+export interface AppServices {
+  auth: AuthService;
+  /** Present only with development sign-in (no JWT setting, not production). */
+  devAuth: DevAuthService | null;
+  sessions: SessionsService;
+  messages: MessagesService;
+  reactions: ReactionsService;
+}
+
+export interface ServiceDeps {
+  store: Store;
+  bus: EventBus;
+  rateLimiter: RateLimiter;
+  verifier: TokenVerifier;
+  devAuth: DevAuthService | null;
+  fileUrl: FileUrlBuilder;
+}
+
+export function createAppServices(deps: ServiceDeps): AppServices {
+  return {
+    auth: createAuthService(deps.verifier, deps.store.repos.profiles),
+    devAuth: deps.devAuth,
+    sessions: createSessionsService(deps),
+    messages: createMessagesService(deps),
+    reactions: createReactionsService(deps),
+  };
+}

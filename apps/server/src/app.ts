@@ -1,0 +1,156 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyCors from '@fastify/cors';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import { type AppServices, createAppServices } from './app-services.js';
+import { createDevAuthService, loadDevSecret } from './auth/dev-auth.service.js';
+import { createJwksVerifier, createSecretVerifier, type TokenVerifier } from './auth/token-verifier.js';
+import { createEventBus, type EventBus } from './bus/bus.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { ChatError } from './errors.js';
+import { createStore, type Store } from './repositories/store.js';
+import { noFileUrls } from './services/message-view.js';
+import { createRateLimiter } from './services/rate-limiter.js';
+import { devAuthRoutes } from './transport/rest/dev-auth.routes.js';
+import { healthRoutes, type ReadinessCheck } from './transport/rest/health.routes.js';
+import { registerErrorHandling, sendError } from './transport/rest/http-errors.js';
+import { messagesRoutes } from './transport/rest/messages.routes.js';
+import { sessionsRoutes } from './transport/rest/sessions.routes.js';
+import { type AppRouter, appRouter } from './transport/trpc/app.router.js';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  redis?: Redis | undefined;
+  /** Pino options, or false for silence (tests). */
+  logger?: boolean | object;
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  services: AppServices;
+  bus: EventBus;
+  store: Store;
+}
+
+const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+/** Builds the whole app without listening: `main.ts` listens, tests inject or listen on port 0. */
+export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
+  const { config, database, redis } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel, redact: ['req.headers.authorization'] },
+    bodyLimit: 256 * 1024,
+    trustProxy: true,
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+
+  const store = createStore(database);
+  const bus = createEventBus((error) => app.log.error({ err: error }, 'event subscriber failed'));
+  const devAuth =
+    config.auth.kind === 'dev' ? createDevAuthService(loadDevSecret(config.dataDir)) : null;
+  const services = createAppServices({
+    store,
+    bus,
+    rateLimiter: createRateLimiter(config.rateLimits, redis),
+    verifier: createVerifier(config, config.auth.kind === 'dev' ? loadDevSecret(config.dataDir) : undefined),
+    devAuth,
+    fileUrl: noFileUrls,
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Booking chat API',
+        version: '1.0.0',
+        description: 'REST adapters of the booking chat service. Errors use the envelope `{ success: false, error, code, details }`.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  registerOriginCheck(app, config);
+  await app.register(fastifyCors, {
+    origin: (origin, callback) => callback(null, origin ? config.allowedOrigins.includes(trimOrigin(origin)) : false),
+    credentials: true,
+    exposedHeaders: ['Retry-After'],
+  });
+
+  const readiness: ReadinessCheck[] = [{ name: 'database', check: () => database.ping() }];
+  if (redis) readiness.push({ name: 'redis', check: async () => void (await redis.ping()) });
+  await app.register(healthRoutes, { checks: readiness });
+  await app.register(sessionsRoutes, { services });
+  await app.register(messagesRoutes, { services });
+  if (devAuth) await app.register(devAuthRoutes, { devAuth });
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext: ({ req }: { req: FastifyRequest }) => ({
+        services,
+        authorization: req.headers.authorization,
+      }),
+      onError: ({ error, path }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR' && !(error.cause instanceof ChatError)) {
+          app.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
+        }
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+
+  const webDist = config.webDistDir ?? DEFAULT_WEB_DIST;
+  if (existsSync(webDist)) {
+    await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false });
+  } else {
+    app.log.warn({ webDist }, 'web client not built; serving the API only');
+  }
+
+  return { app, services, bus, store };
+}
+
+function createVerifier(config: Config, devSecret: string | undefined): TokenVerifier {
+  switch (config.auth.kind) {
+    case 'secret':
+      return createSecretVerifier(config.auth.secret);
+    case 'jwks':
+      return createJwksVerifier(config.auth.url);
+    case 'dev':
+      if (!devSecret) throw new Error('development sign-in needs its secret');
+      return createSecretVerifier(devSecret);
+  }
+}
+
+const trimOrigin = (origin: string) => origin.replace(/\/+$/, '');
+
+/**
+ * A browser request must come from FRONTEND_URL or from this server's own pages. A request
+ * with no Origin (curl, a server-side client) is not cross-site and passes.
+ */
+function registerOriginCheck(app: FastifyInstance, config: Config): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin;
+    if (origin === undefined) return;
+    const normalized = trimOrigin(origin);
+    const own = `${request.protocol}://${request.host}`;
+    if (config.allowedOrigins.includes(normalized) || normalized === own || normalized === config.publicUrl) return;
+    return sendError(reply, new ChatError('CHAT_ACCESS_DENIED', 'Origin not allowed'));
+  });
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .optional()
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const ZEnv = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(5000),
+  HOST: z.string().min(1).optional(),
+  FRONTEND_URL: z.string().default('http://localhost:3000'),
+  PUBLIC_URL: z.url().optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_POOL_SIZE: positiveInt(10),
+  SUPABASE_URL: z.url().optional(),
+  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
+  JWT_SECRET: z.string().min(1).optional(),
+  SUPABASE_JWT_SECRET: z.string().min(1).optional(),
+  JWKS_URL: z.url().optional(),
+  REDIS_URL: z.string().min(1).optional(),
+  CLAMAV_HOST: z.string().min(1).optional(),
+  CLAMAV_PORT: z.coerce.number().int().positive().default(3310),
+  CLAMAV_SOCKET: z.string().min(1).optional(),
+  ALLOW_UNSCANNED_UPLOADS: booleanFlag,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RATE_LIMIT_MESSAGES_PER_MINUTE: positiveInt(100),
+  RATE_LIMIT_VOICE_NOTES_PER_MINUTE: positiveInt(10),
+  RATE_LIMIT_FILES_PER_MINUTE: positiveInt(30),
+  WEB_DIST_DIR: z.string().min(1).optional(),
+});
+
+export type AuthConfig =
+  | { kind: 'secret'; secret: string }
+  | { kind: 'jwks'; url: string }
+  /** Development sign-in: the server signs tokens for its demo users with its own secret. */
+  | { kind: 'dev' };
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  /** Origins a browser may call from, besides the server's own. */
+  allowedOrigins: string[];
+  publicUrl: string | undefined;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  auth: AuthConfig;
+  redisUrl: string | undefined;
+  supabase: { url: string; serviceRoleKey: string } | undefined;
+  clamav: { host: string; port: number } | { socket: string } | undefined;
+  allowUnscannedUploads: boolean;
+  logLevel: string;
+  rateLimits: { messagesPerMinute: number; voiceNotesPerMinute: number; filesPerMinute: number };
+  webDistDir: string | undefined;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the environment once, at boot. Nothing else in the server reads `process.env`. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ZEnv.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  const secret = e.JWT_SECRET ?? e.SUPABASE_JWT_SECRET;
+  const jwksUrl =
+    e.JWKS_URL ??
+    (e.SUPABASE_URL ? new URL('/auth/v1/.well-known/jwks.json', e.SUPABASE_URL).href : undefined);
+
+  let auth: AuthConfig;
+  if (secret) auth = { kind: 'secret', secret };
+  else if (jwksUrl) auth = { kind: 'jwks', url: jwksUrl };
+  else if (e.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'JWT_SECRET (or SUPABASE_JWT_SECRET, JWKS_URL or SUPABASE_URL) is required when NODE_ENV=production',
+    );
+  } else auth = { kind: 'dev' };
+
+  const clamav = e.CLAMAV_SOCKET
+    ? { socket: e.CLAMAV_SOCKET }
+    : e.CLAMAV_HOST
+      ? { host: e.CLAMAV_HOST, port: e.CLAMAV_PORT }
+      : undefined;
+
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST ?? (e.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
+    allowedOrigins: e.FRONTEND_URL.split(',')
+      .map((o) => o.trim().replace(/\/+$/, ''))
+      .filter((o) => o.length > 0),
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    auth,
+    redisUrl: e.REDIS_URL,
+    supabase:
+      e.SUPABASE_URL && e.SUPABASE_SERVICE_ROLE_KEY
+        ? { url: e.SUPABASE_URL, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY }
+        : undefined,
+    clamav,
+    allowUnscannedUploads: e.ALLOW_UNSCANNED_UPLOADS,
+    logLevel: e.LOG_LEVEL,
+    rateLimits: {
+      messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,
+      voiceNotesPerMinute: e.RATE_LIMIT_VOICE_NOTES_PER_MINUTE,
+      filesPerMinute: e.RATE_LIMIT_FILES_PER_MINUTE,
+    },
+    webDistDir: e.WEB_DIST_DIR,
+  };
+}

@@ -1,0 +1,150 @@
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
+import type { Executor } from '../db/database.js';
+import { chatMessages, messageReactions, profiles } from '../db/schema.js';
+import type { MessageRow, ReactionRow } from '../domain/types.js';
+
+export interface MessageWithSender extends MessageRow {
+  sender: { id: string; firstName: string | null; lastName: string | null; avatarUrl: string | null } | null;
+}
+
+export type NewMessage = Omit<MessageRow, 'createdAt' | 'editedAt' | 'deletedAt'> & { createdAt: Date };
+
+const toMessage = (r: typeof chatMessages.$inferSelect): MessageRow => ({
+  id: r.id,
+  sessionId: r.sessionId,
+  seq: Number(r.seq),
+  senderId: r.senderId,
+  type: r.type as MessageRow['type'],
+  content: r.content,
+  storageKey: r.storageKey,
+  fileName: r.fileName,
+  fileSize: r.fileSize === null ? null : Number(r.fileSize),
+  mimeType: r.mimeType,
+  metadata: r.metadata,
+  createdAt: r.createdAt,
+  editedAt: r.editedAt,
+  deletedAt: r.deletedAt,
+});
+
+const senderColumns = {
+  id: profiles.id,
+  firstName: profiles.firstName,
+  lastName: profiles.lastName,
+  avatarUrl: profiles.avatarUrl,
+};
+
+export function createMessagesRepository(db: Executor) {
+  const withSender = () =>
+    db
+      .select({ message: chatMessages, sender: senderColumns })
+      .from(chatMessages)
+      .leftJoin(profiles, eq(profiles.id, chatMessages.senderId));
+  const toWithSender = (r: {
+    message: typeof chatMessages.$inferSelect;
+    sender: MessageWithSender['sender'];
+  }): MessageWithSender => ({ ...toMessage(r.message), sender: r.sender });
+
+  return {
+    /** Inserts unless the id exists; returns null when it does (the caller resolves the retry). */
+    async insert(message: NewMessage): Promise<MessageRow | null> {
+      const rows = await db.insert(chatMessages).values(message).onConflictDoNothing().returning();
+      return rows[0] ? toMessage(rows[0]) : null;
+    },
+
+    async findById(id: string): Promise<MessageRow | null> {
+      const rows = await db.select().from(chatMessages).where(eq(chatMessages.id, id)).limit(1);
+      return rows[0] ? toMessage(rows[0]) : null;
+    },
+
+    async findWithSender(ids: readonly string[]): Promise<MessageWithSender[]> {
+      if (ids.length === 0) return [];
+      const rows = await withSender()
+        .where(inArray(chatMessages.id, [...ids]))
+        .orderBy(asc(chatMessages.seq));
+      return rows.map(toWithSender);
+    },
+
+    /** Newest first, skipping `offset` (the `page` path: cost grows with depth). */
+    async latest(sessionId: string, limit: number, offset: number): Promise<MessageWithSender[]> {
+      const rows = await withSender()
+        .where(eq(chatMessages.sessionId, sessionId))
+        .orderBy(desc(chatMessages.seq))
+        .limit(limit)
+        .offset(offset);
+      return rows.map(toWithSender);
+    },
+
+    /** Newest first, strictly before `seq` (keyset: same cost at any depth). */
+    async before(sessionId: string, seq: number, limit: number): Promise<MessageWithSender[]> {
+      const rows = await withSender()
+        .where(and(eq(chatMessages.sessionId, sessionId), lt(chatMessages.seq, seq)))
+        .orderBy(desc(chatMessages.seq))
+        .limit(limit);
+      return rows.map(toWithSender);
+    },
+
+    /** Oldest first, strictly after `seq` (catch-up after a reconnect). */
+    async after(sessionId: string, seq: number, limit: number): Promise<MessageWithSender[]> {
+      const rows = await withSender()
+        .where(and(eq(chatMessages.sessionId, sessionId), gt(chatMessages.seq, seq)))
+        .orderBy(asc(chatMessages.seq))
+        .limit(limit);
+      return rows.map(toWithSender);
+    },
+
+    async reactionsFor(messageIds: readonly string[]): Promise<ReactionRow[]> {
+      if (messageIds.length === 0) return [];
+      return db
+        .select({
+          messageId: messageReactions.messageId,
+          userId: messageReactions.userId,
+          reaction: messageReactions.reaction,
+          createdAt: messageReactions.createdAt,
+          firstName: profiles.firstName,
+          lastName: profiles.lastName,
+        })
+        .from(messageReactions)
+        .leftJoin(profiles, eq(profiles.id, messageReactions.userId))
+        .where(inArray(messageReactions.messageId, [...messageIds]))
+        .orderBy(asc(messageReactions.createdAt), asc(messageReactions.userId));
+    },
+
+    /** True when the reaction was not there before. */
+    async addReaction(messageId: string, userId: string, reaction: string): Promise<boolean> {
+      const rows = await db
+        .insert(messageReactions)
+        .values({ messageId, userId, reaction })
+        .onConflictDoNothing()
+        .returning({ messageId: messageReactions.messageId });
+      return rows.length > 0;
+    },
+
+    /** True when there was a reaction to remove. */
+    async removeReaction(messageId: string, userId: string, reaction: string): Promise<boolean> {
+      const rows = await db
+        .delete(messageReactions)
+        .where(
+          and(
+            eq(messageReactions.messageId, messageId),
+            eq(messageReactions.userId, userId),
+            eq(messageReactions.reaction, reaction),
+          ),
+        )
+        .returning({ messageId: messageReactions.messageId });
+      return rows.length > 0;
+    },
+
+    /** Moderation delete: the row stays (seq stays gap-free), its content and reactions go. */
+    async softDelete(messageId: string, deletedBy: string): Promise<MessageRow | null> {
+      const rows = await db
+        .update(chatMessages)
+        .set({ content: null, metadata: {}, deletedAt: sql`now()`, deletedBy })
+        .where(and(eq(chatMessages.id, messageId), isNull(chatMessages.deletedAt)))
+        .returning();
+      if (!rows[0]) return null;
+      await db.delete(messageReactions).where(eq(messageReactions.messageId, messageId));
+      return toMessage(rows[0]);
+    },
+  };
+}
+export type MessagesRepository = ReturnType<typeof createMessagesRepository>;

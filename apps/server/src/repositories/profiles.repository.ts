@@ -1,0 +1,31 @@
+import { inArray } from 'drizzle-orm';
+import type { Executor } from '../db/database.js';
+import { profiles } from '../db/schema.js';
+import { type ProfileRow, toRole } from '../domain/types.js';
+
+export function createProfilesRepository(db: Executor) {
+  const toRow = (r: typeof profiles.$inferSelect): ProfileRow => ({ ...r, role: toRole(r.role) });
+
+  return {
+    async findById(id: string): Promise<ProfileRow | null> {
+      const rows = await db.select().from(profiles).where(inArray(profiles.id, [id])).limit(1);
+      return rows[0] ? toRow(rows[0]) : null;
+    },
+
+    async findByIds(ids: readonly string[]): Promise<ProfileRow[]> {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .select()
+        .from(profiles)
+        .where(inArray(profiles.id, [...new Set(ids)]));
+      return rows.map(toRow);
+    },
+
+    /** Inserts profiles that do not exist yet (demo seed, test factories); never overwrites. */
+    async insertMissing(rows: readonly ProfileRow[]): Promise<void> {
+      if (rows.length === 0) return;
+      await db.insert(profiles).values([...rows]).onConflictDoNothing();
+    },
+  };
+}
+export type ProfilesRepository = ReturnType<typeof createProfilesRepository>;

@@ -1,0 +1,41 @@
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { type Database, openDatabase } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { seedDemoData } from './demo/demo-data.js';
+import { createStore } from './repositories/store.js';
+
+export interface Runtime {
+  database: Database;
+  redis: Redis | undefined;
+  close(): Promise<void>;
+}
+
+/** Opens the database (migrated, seeded in development) and Redis, before anything listens. */
+export async function openRuntime(config: Config): Promise<Runtime> {
+  const database = await openDatabase(
+    config.databaseUrl
+      ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
+      : { kind: 'pglite', dataDir: config.dataDir },
+  );
+  await migrate(database);
+  if (config.auth.kind === 'dev') await seedDemoData(createStore(database).repos);
+
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true })
+    : undefined;
+  if (redis) {
+    redis.on('error', () => {
+      // ioredis reconnects by itself; readiness reports the outage.
+    });
+    await redis.connect();
+  }
+  return {
+    database,
+    redis,
+    async close() {
+      redis?.disconnect();
+      await database.close();
+    },
+  };
+}

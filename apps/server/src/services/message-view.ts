@@ -1,0 +1,104 @@
+import type { TChatMessage, TMessageReaction, TReactionSummary } from '@chat/contracts';
+import type { MessageRow, ParticipantRow, ReactionRow } from '../domain/types.js';
+import type { MessageWithSender } from '../repositories/messages.repository.js';
+import type { Repositories } from '../repositories/store.js';
+
+/** Builds the download URL of a stored file; the media pipeline provides it. */
+export type FileUrlBuilder = (message: MessageRow) => string | null;
+
+export const noFileUrls: FileUrlBuilder = () => null;
+
+/**
+ * Turns stored rows into the contract's message shape for one viewer: sender profile,
+ * reactions, and `is_read` from the participants' read cursors.
+ */
+export async function presentMessages(
+  repos: Repositories,
+  rows: readonly MessageWithSender[],
+  context: { viewerId: string; participants: readonly ParticipantRow[]; fileUrl: FileUrlBuilder },
+): Promise<TChatMessage[]> {
+  const reactions = await repos.messages.reactionsFor(rows.map((r) => r.id));
+  const byMessage = groupReactions(reactions);
+  const isRead = readStatus(context.viewerId, context.participants);
+  return rows.map((row) => toChatMessage(row, byMessage.get(row.id) ?? [], isRead(row), context.fileUrl));
+}
+
+export function toChatMessage(
+  row: MessageWithSender,
+  reactions: readonly ReactionRow[],
+  isRead: boolean,
+  fileUrl: FileUrlBuilder,
+): TChatMessage {
+  return {
+    id: row.id,
+    session_id: row.sessionId,
+    sender_id: row.senderId,
+    seq: row.seq,
+    content: row.content,
+    type: row.type,
+    file_url: row.storageKey && !row.deletedAt ? fileUrl(row) : null,
+    file_name: row.deletedAt ? null : row.fileName,
+    file_size: row.deletedAt ? null : row.fileSize,
+    mime_type: row.deletedAt ? null : row.mimeType,
+    metadata: row.metadata,
+    is_read: isRead,
+    created_at: row.createdAt.toISOString(),
+    edited_at: row.editedAt?.toISOString() ?? null,
+    deleted_at: row.deletedAt?.toISOString() ?? null,
+    profiles: row.sender
+      ? {
+          id: row.sender.id,
+          first_name: row.sender.firstName,
+          last_name: row.sender.lastName,
+          avatar_url: row.sender.avatarUrl,
+        }
+      : null,
+    message_reactions: reactions.map(toMessageReaction),
+  };
+}
+
+export function toMessageReaction(r: ReactionRow): TMessageReaction {
+  return {
+    user_id: r.userId,
+    reaction: r.reaction,
+    created_at: r.createdAt.toISOString(),
+    profiles: { first_name: r.firstName, last_name: r.lastName },
+  };
+}
+
+export function summarizeReactions(reactions: readonly ReactionRow[]): TReactionSummary {
+  const summary = new Map<string, string[]>();
+  for (const r of reactions) {
+    const users = summary.get(r.reaction) ?? [];
+    users.push(r.userId);
+    summary.set(r.reaction, users);
+  }
+  return [...summary].map(([reaction, user_ids]) => ({ reaction, count: user_ids.length, user_ids }));
+}
+
+function groupReactions(reactions: readonly ReactionRow[]): Map<string, ReactionRow[]> {
+  const map = new Map<string, ReactionRow[]>();
+  for (const r of reactions) {
+    const list = map.get(r.messageId) ?? [];
+    list.push(r);
+    map.set(r.messageId, list);
+  }
+  return map;
+}
+
+/**
+ * Sent by the viewer: read when every other participant's cursor has reached it.
+ * Received: read when the viewer's own cursor has. A viewer outside the session (admin,
+ * monitor) sees whether every participant has read it.
+ */
+export function readStatus(
+  viewerId: string,
+  participants: readonly ParticipantRow[],
+): (message: Pick<MessageRow, 'seq' | 'senderId'>) => boolean {
+  const own = participants.find((p) => p.userId === viewerId);
+  return (message) => {
+    if (own && message.senderId !== viewerId) return own.lastReadSeq >= message.seq;
+    const others = participants.filter((p) => p.userId !== message.senderId);
+    return others.length > 0 && others.every((p) => p.lastReadSeq >= message.seq);
+  };
+}

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  TChatMessage,
+  TListMessagesResponse,
+  TMarkReadResponse,
+  TSendMessageInput,
+} from '@chat/contracts';
+import type { z } from 'zod';
+import type { ZListMessagesRequest } from '@chat/contracts';
+import type { EventBus, Transport } from '../bus/bus.js';
+import { ChatError } from '../errors.js';
+import type { Actor, MessageRow, ParticipantRow } from '../domain/types.js';
+import type { Store } from '../repositories/store.js';
+import { assertActive, authorizeSession } from './access.policy.js';
+import { type FileUrlBuilder, presentMessages } from './message-view.js';
+import type { RateLimiter } from './rate-limiter.js';
+
+export interface MessagesServiceDeps {
+  store: Store;
+  bus: EventBus;
+  rateLimiter: RateLimiter;
+  fileUrl: FileUrlBuilder;
+}
+
+/** Thrown inside the insert transaction to roll back the seq bump when the id already exists. */
+class DuplicateMessageId extends Error {}
+
+export function createMessagesService({ store, bus, rateLimiter, fileUrl }: MessagesServiceDeps) {
+  const { repos } = store;
+
+  async function present(
+    rows: Parameters<typeof presentMessages>[1],
+    viewerId: string,
+    participants: readonly ParticipantRow[],
+  ) {
+    return presentMessages(repos, rows, { viewerId, participants, fileUrl });
+  }
+
+  async function presentOne(id: string, viewerId: string, participants: readonly ParticipantRow[]) {
+    const rows = await repos.messages.findWithSender([id]);
+    const [message] = await present(rows, viewerId, participants);
+    if (!message) throw new ChatError('MESSAGE_NOT_FOUND');
+    return message;
+  }
+
+  /** The same client id again: the stored message if it is the caller's, else a refusal. */
+  function assertSameSender(existing: MessageRow, actor: Actor, sessionId: string) {
+    if (existing.senderId !== actor.id || existing.sessionId !== sessionId) {
+      throw new ChatError('VALIDATION_ERROR', 'Message id already in use', {
+        details: ['id: already used by another message'],
+      });
+    }
+  }
+
+  return {
+    /**
+     * Page 1 is the newest page; every page is in ascending `seq`. `before_message_id` pages
+     * backwards by keyset; `after_seq` catches up forwards; `page` is the offset path.
+     */
+    async list(actor: Actor, input: z.output<typeof ZListMessagesRequest>): Promise<TListMessagesResponse> {
+      const access = await authorizeSession(repos, actor, input.session_id, 'read', 'messages.list');
+      const { limit } = input;
+      let rows: Awaited<ReturnType<typeof repos.messages.latest>>;
+      let hasMore: boolean;
+
+      if (input.after_seq !== undefined) {
+        rows = await repos.messages.after(input.session_id, input.after_seq, limit + 1);
+        hasMore = rows.length > limit;
+        rows = rows.slice(0, limit);
+      } else {
+        if (input.before_message_id !== undefined) {
+          const anchor = await repos.messages.findById(input.before_message_id);
+          if (!anchor || anchor.sessionId !== input.session_id) {
+            throw new ChatError('VALIDATION_ERROR', 'before_message_id is not a message of this session', {
+              details: ['before_message_id: not in this session'],
+            });
+          }
+          rows = await repos.messages.before(input.session_id, anchor.seq, limit + 1);
+        } else {
+          rows = await repos.messages.latest(input.session_id, limit + 1, (input.page - 1) * limit);
+        }
+        hasMore = rows.length > limit;
+        rows = rows.slice(0, limit).reverse();
+      }
+      return { messages: await present(rows, actor.id, access.participants), has_more: hasMore };
+    },
+
+    /**
+     * Stores a message with the next `seq` and publishes it. A repeated client `id` returns the
+     * stored message with `created: false` and publishes nothing (safe retries).
+     */
+    async send(
+      actor: Actor,
+      input: TSendMessageInput,
+      transport: Transport,
+    ): Promise<{ message: TChatMessage; created: boolean }> {
+      const mode = input.type === 'system' ? 'moderate' : 'write';
+      const access = await authorizeSession(repos, actor, input.session_id, mode, 'message.send');
+      const participants = access.participants;
+
+      if (input.id !== undefined) {
+        const existing = await repos.messages.findById(input.id);
+        if (existing) {
+          assertSameSender(existing, actor, input.session_id);
+          return { message: await presentOne(existing.id, actor.id, participants), created: false };
+        }
+      }
+      assertActive(access.session);
+      await rateLimiter.consume('messages', actor.id);
+
+      const id = input.id ?? randomUUID();
+      try {
+        await store.transaction(async (tx) => {
+          const next = await tx.sessions.nextSeq(input.session_id);
+          if (!next) throw new ChatError('SESSION_INACTIVE');
+          const row = await tx.messages.insert({
+            id,
+            sessionId: input.session_id,
+            seq: next.seq,
+            senderId: actor.id,
+            type: input.type,
+            content: input.content,
+            storageKey: null,
+            fileName: null,
+            fileSize: null,
+            mimeType: null,
+            metadata: input.metadata,
+            createdAt: next.at,
+          });
+          if (!row) throw new DuplicateMessageId();
+          // Replying means you have seen what came before; your own messages are never unread.
+          if (access.membership) await tx.sessions.advanceCursor(input.session_id, actor.id, next.seq);
+        });
+      } catch (error) {
+        if (!(error instanceof DuplicateMessageId)) throw error;
+        // A concurrent retry with the same id committed first.
+        const existing = await repos.messages.findById(id);
+        if (!existing) throw error;
+        assertSameSender(existing, actor, input.session_id);
+        return { message: await presentOne(existing.id, actor.id, participants), created: false };
+      }
+
+      const message = await presentOne(id, actor.id, participants);
+      bus.publish('message.created', {
+        message,
+        participantIds: participants.map((p) => p.userId),
+        transport,
+      });
+      return { message, created: true };
+    },
+
+    /** Moves the caller's read cursor forward to this message (never back) and tells the room. */
+    async markRead(actor: Actor, messageId: string): Promise<TMarkReadResponse> {
+      const message = await repos.messages.findById(messageId);
+      if (!message) throw new ChatError('MESSAGE_NOT_FOUND');
+      const access = await authorizeSession(repos, actor, message.sessionId, 'read', 'message.mark_read');
+      if (!access.membership) {
+        throw new ChatError('CHAT_ACCESS_DENIED', 'Only participants have read receipts in a session');
+      }
+      const cursor = await repos.sessions.advanceCursor(message.sessionId, actor.id, message.seq);
+      if (!cursor) throw new ChatError('CHAT_ACCESS_DENIED');
+      const result: TMarkReadResponse = {
+        session_id: message.sessionId,
+        user_id: actor.id,
+        last_read_seq: cursor.lastReadSeq,
+        read_at: cursor.lastReadAt.toISOString(),
+      };
+      if (cursor.moved) bus.publish('messages.read', result);
+      return result;
+    },
+
+    /** The sender deletes their own message; an admin deletes any. The row stays as a tombstone. */
+    async remove(actor: Actor, messageId: string): Promise<TChatMessage> {
+      const message = await repos.messages.findById(messageId);
+      if (!message) throw new ChatError('MESSAGE_NOT_FOUND');
+      const mode = message.senderId === actor.id ? 'write' : 'moderate';
+      const access = await authorizeSession(repos, actor, message.sessionId, mode, 'message.delete');
+      const deleted = await repos.messages.softDelete(messageId, actor.id);
+      if (deleted) {
+        bus.publish('message.deleted', {
+          sessionId: message.sessionId,
+          messageId,
+          participantIds: access.participants.map((p) => p.userId),
+        });
+      }
+      return presentOne(messageId, actor.id, access.participants);
+    },
+  };
+}
+export type MessagesService = ReturnType<typeof createMessagesService>;

@@ -1,0 +1,65 @@
+import type { Redis } from 'ioredis';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import { ChatError } from '../errors.js';
+
+/** Separate budgets, each counted per user in a window that starts at the user's first send. */
+export type Budget = 'messages' | 'voice_notes' | 'files';
+
+export interface RateLimiter {
+  /** Counts one request against the budget, or throws `RATE_LIMIT_EXCEEDED` with `Retry-After`. */
+  consume(budget: Budget, userId: string): Promise<void>;
+}
+
+export interface RateLimits {
+  messagesPerMinute: number;
+  voiceNotesPerMinute: number;
+  filesPerMinute: number;
+}
+
+/**
+ * rate-limiter-flexible: fixed windows that start at the key's first hit, atomic in Redis, and an
+ * in-memory "insurance" limiter that takes over per node while Redis is unreachable.
+ */
+export function createRateLimiter(limits: RateLimits, redis?: Redis): RateLimiter {
+  const points: Record<Budget, number> = {
+    messages: limits.messagesPerMinute,
+    voice_notes: limits.voiceNotesPerMinute,
+    files: limits.filesPerMinute,
+  };
+  const limiters = Object.fromEntries(
+    (Object.keys(points) as Budget[]).map((budget) => {
+      const options = { points: points[budget], duration: 60, keyPrefix: `chat-rl-${budget}` };
+      const memory = new RateLimiterMemory(options);
+      const limiter: RateLimiterAbstract = redis
+        ? new RateLimiterRedis({
+            ...options,
+            storeClient: redis,
+            rejectIfRedisNotReady: true,
+            insuranceLimiter: new RateLimiterMemory(options),
+          })
+        : memory;
+      return [budget, limiter];
+    }),
+  ) as Record<Budget, RateLimiterAbstract>;
+
+  return {
+    async consume(budget, userId) {
+      try {
+        await limiters[budget].consume(userId);
+      } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) {
+          throw new ChatError('RATE_LIMIT_EXCEEDED', undefined, {
+            retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
+            details: [`At most ${points[budget]} ${budget.replace('_', ' ')} per minute`],
+          });
+        }
+        throw rejection;
+      }
+    },
+  };
+}

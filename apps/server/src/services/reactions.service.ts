@@ -1,0 +1,60 @@
+import type { TReactionChange } from '@chat/contracts';
+import type { EventBus } from '../bus/bus.js';
+import { ChatError } from '../errors.js';
+import { type Actor, displayName } from '../domain/types.js';
+import type { Store } from '../repositories/store.js';
+import { assertActive, authorizeSession } from './access.policy.js';
+import { summarizeReactions, toMessageReaction } from './message-view.js';
+
+export function createReactionsService({ store, bus }: { store: Store; bus: EventBus }) {
+  const { repos } = store;
+
+  async function change(
+    actor: Actor,
+    messageId: string,
+    reaction: string,
+    mode: 'add' | 'remove' | 'toggle',
+  ): Promise<TReactionChange> {
+    const message = await repos.messages.findById(messageId);
+    if (!message || message.deletedAt) throw new ChatError('MESSAGE_NOT_FOUND');
+    const access = await authorizeSession(repos, actor, message.sessionId, 'write', 'reaction.change');
+    assertActive(access.session);
+
+    let action: 'added' | 'removed';
+    let changed: boolean;
+    if (mode === 'add') {
+      action = 'added';
+      changed = await repos.messages.addReaction(messageId, actor.id, reaction);
+    } else if (mode === 'remove') {
+      action = 'removed';
+      changed = await repos.messages.removeReaction(messageId, actor.id, reaction);
+    } else {
+      changed = true;
+      action = (await repos.messages.removeReaction(messageId, actor.id, reaction)) ? 'removed' : 'added';
+      if (action === 'added') await repos.messages.addReaction(messageId, actor.id, reaction);
+    }
+
+    const reactions = await repos.messages.reactionsFor([messageId]);
+    const result: TReactionChange = {
+      message_id: messageId,
+      session_id: message.sessionId,
+      user_id: actor.id,
+      reaction,
+      action,
+      reactions: summarizeReactions(reactions),
+      message_reactions: reactions.map(toMessageReaction),
+    };
+    if (changed) bus.publish('reaction.changed', { change: result, userName: displayName(actor) });
+    return result;
+  }
+
+  return {
+    add: (actor: Actor, messageId: string, reaction: string) => change(actor, messageId, reaction, 'add'),
+    remove: (actor: Actor, messageId: string, reaction: string) =>
+      change(actor, messageId, reaction, 'remove'),
+    /** The socket's `message_reaction`: adds the emoji, or removes it when already there. */
+    toggle: (actor: Actor, messageId: string, reaction: string) =>
+      change(actor, messageId, reaction, 'toggle'),
+  };
+}
+export type ReactionsService = ReturnType<typeof createReactionsService>;

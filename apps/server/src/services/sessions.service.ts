@@ -1,0 +1,281 @@
+import type {
+  TChatSessionDetail,
+  TChatSessionSummary,
+  TListSessionsResponse,
+  TProfile,
+  TSessionStatus,
+} from '@chat/contracts';
+import type { z } from 'zod';
+import type { ZCreateSessionRequest, ZListSessionsRequest } from '@chat/contracts';
+import type { EventBus } from '../bus/bus.js';
+import { ChatError } from '../errors.js';
+import type { Actor, ProfileRow, SessionRow } from '../domain/types.js';
+import type { BookingWithService } from '../repositories/bookings.repository.js';
+import type { SessionListItem } from '../repositories/sessions.repository.js';
+import type { Repositories, Store } from '../repositories/store.js';
+import { authorizeSession } from './access.policy.js';
+
+/** Booking statuses that may not get a new chat. */
+const CLOSED_BOOKING_STATUSES = new Set(['cancelled', 'refunded']);
+
+export interface SessionsServiceDeps {
+  store: Store;
+  bus: EventBus;
+}
+
+export function createSessionsService({ store, bus }: SessionsServiceDeps) {
+  const { repos } = store;
+
+  return {
+    async list(
+      actor: Actor,
+      input: z.output<typeof ZListSessionsRequest>,
+    ): Promise<TListSessionsResponse> {
+      if (input.scope === 'all' && actor.role !== 'admin' && actor.role !== 'monitor') {
+        throw new ChatError('CHAT_ACCESS_DENIED', 'Only admins and monitors may list every session');
+      }
+      if (input.scope === 'all') {
+        await repos.audit.record({
+          actorId: actor.id,
+          actorRole: actor.role,
+          action: 'sessions.list_all',
+          details: { status: input.status, booking_id: input.booking_id ?? null },
+        });
+      }
+      const { items, total } = await repos.sessions.list({
+        memberId: input.scope === 'all' ? null : actor.id,
+        viewerId: actor.id,
+        status: input.status === 'all' ? null : input.status,
+        bookingId: input.booking_id,
+        limit: input.limit,
+        offset: (input.page - 1) * input.limit,
+      });
+      const sessions = await presentSummaries(repos, items);
+      return {
+        sessions,
+        pagination: {
+          page: input.page,
+          limit: input.limit,
+          total,
+          total_pages: Math.ceil(total / input.limit),
+        },
+      };
+    },
+
+    async get(actor: Actor, sessionId: string): Promise<TChatSessionDetail> {
+      const access = await authorizeSession(repos, actor, sessionId, 'read', 'session.read');
+      return presentDetail(repos, access.session, actor.id);
+    },
+
+    /**
+     * A booking session belongs to the booking's client and reader and exists once per booking:
+     * creating it again answers the existing one (`created: false`).
+     */
+    async create(
+      actor: Actor,
+      input: z.output<typeof ZCreateSessionRequest>,
+    ): Promise<{ session: TChatSessionDetail; created: boolean }> {
+      if (actor.role === 'monitor') throw new ChatError('CHAT_ACCESS_DENIED', 'Monitors cannot create sessions');
+
+      let participantIds: string[];
+      let bookingId: string | null = null;
+      if (input.booking_id !== undefined) {
+        const booking = await repos.bookings.findById(input.booking_id);
+        if (!booking) {
+          throw new ChatError('VALIDATION_ERROR', 'Booking not found', { details: ['booking_id: no such booking'] });
+        }
+        const isParty = actor.id === booking.clientId || actor.id === booking.readerId;
+        if (!isParty && actor.role !== 'admin') {
+          throw new ChatError('CHAT_ACCESS_DENIED', 'Only the booking’s client and reader can open its chat');
+        }
+        const existing = await repos.sessions.findByBookingId(booking.id);
+        if (existing) return { session: await presentDetail(repos, existing, actor.id), created: false };
+        if (CLOSED_BOOKING_STATUSES.has(booking.status)) {
+          throw new ChatError('CHAT_ACCESS_DENIED', `A ${booking.status} booking cannot get a chat`);
+        }
+        bookingId = booking.id;
+        participantIds = [...new Set([booking.clientId, booking.readerId])];
+      } else {
+        participantIds = [...new Set(input.participant_ids ?? [])];
+        if (!participantIds.includes(actor.id) && actor.role !== 'admin') {
+          throw new ChatError('VALIDATION_ERROR', 'participant_ids must include you', {
+            details: ['participant_ids: must include the caller'],
+          });
+        }
+        if (participantIds.length < 2) {
+          throw new ChatError('VALIDATION_ERROR', 'A chat needs at least two participants', {
+            details: ['participant_ids: at least two distinct users'],
+          });
+        }
+        const known = new Set((await repos.profiles.findByIds(participantIds)).map((p) => p.id));
+        const unknown = participantIds.filter((id) => !known.has(id));
+        if (unknown.length > 0) {
+          throw new ChatError('VALIDATION_ERROR', 'Unknown participants', {
+            details: unknown.map((id) => `participant_ids: no profile ${id}`),
+          });
+        }
+      }
+
+      const created = await store.transaction((tx) =>
+        tx.sessions.create({
+          bookingId,
+          sessionType: input.session_type ?? (bookingId ? 'booking' : 'general'),
+          metadata: input.metadata,
+          createdBy: actor.id,
+          participantIds,
+        }),
+      );
+      if (!created) {
+        // Lost a race with a concurrent create for the same booking: answer the winner's session.
+        const existing = bookingId ? await repos.sessions.findByBookingId(bookingId) : null;
+        if (!existing) throw new Error('session insert returned nothing without a conflict');
+        return { session: await presentDetail(repos, existing, actor.id), created: false };
+      }
+      bus.publish('session.created', { sessionId: created.id, participantIds });
+      return { session: await presentDetail(repos, created, actor.id), created: true };
+    },
+
+    /** Close, archive or reopen a session (admin moderation). */
+    async updateStatus(actor: Actor, sessionId: string, status: TSessionStatus): Promise<TChatSessionDetail> {
+      const access = await authorizeSession(repos, actor, sessionId, 'moderate', 'session.update_status');
+      const updated = await repos.sessions.updateStatus(sessionId, status);
+      if (!updated) throw new ChatError('SESSION_NOT_FOUND');
+      if (access.session.status !== status) {
+        bus.publish('session.updated', {
+          sessionId,
+          status,
+          participantIds: access.participants.map((p) => p.userId),
+        });
+      }
+      return presentDetail(repos, updated, actor.id);
+    },
+  };
+}
+export type SessionsService = ReturnType<typeof createSessionsService>;
+
+export function toProfile(p: ProfileRow): TProfile {
+  return {
+    id: p.id,
+    first_name: p.firstName,
+    last_name: p.lastName,
+    avatar_url: p.avatarUrl,
+    role: p.role,
+  };
+}
+
+async function presentSummaries(
+  repos: Repositories,
+  items: readonly SessionListItem[],
+): Promise<TChatSessionSummary[]> {
+  const sessionIds = items.map((i) => i.session.id);
+  const bookingIds = items.flatMap((i) => (i.session.bookingId ? [i.session.bookingId] : []));
+  const [participants, bookings] = await Promise.all([
+    repos.sessions.participantsOf(sessionIds),
+    repos.bookings.findWithServices(bookingIds),
+  ]);
+  const profiles = await profileMap(
+    repos,
+    bookings.flatMap((b) => [b.clientId, b.readerId]),
+  );
+  const bookingById = new Map(bookings.map((b) => [b.id, b]));
+
+  return items.map(({ session, viewerLastReadSeq, lastMessage }) => ({
+    ...sessionCore(session),
+    participants: participants.filter((p) => p.sessionId === session.id).map((p) => p.userId),
+    unread_count: unreadCount(session, viewerLastReadSeq),
+    last_message: lastMessage
+      ? {
+          id: lastMessage.id,
+          seq: lastMessage.seq,
+          sender_id: lastMessage.senderId,
+          type: lastMessage.type,
+          content: lastMessage.content,
+          created_at: lastMessage.createdAt.toISOString(),
+        }
+      : null,
+    bookings: bookingEmbed(session.bookingId ? bookingById.get(session.bookingId) : undefined, profiles),
+  }));
+}
+
+export async function presentDetail(
+  repos: Repositories,
+  session: SessionRow,
+  viewerId: string,
+): Promise<TChatSessionDetail> {
+  const participants = await repos.sessions.participants(session.id);
+  const bookings = session.bookingId ? await repos.bookings.findWithServices([session.bookingId]) : [];
+  const booking = bookings[0];
+  const profiles = await profileMap(repos, [
+    ...participants.map((p) => p.userId),
+    ...(booking ? [booking.clientId, booking.readerId] : []),
+  ]);
+  const own = participants.find((p) => p.userId === viewerId);
+  const lastMessageRows = session.lastSeq > 0 ? await repos.messages.before(session.id, session.lastSeq + 1, 1) : [];
+  const last = lastMessageRows[0];
+  return {
+    ...sessionCore(session),
+    participants: participants.map((p) => p.userId),
+    unread_count: unreadCount(session, own?.lastReadSeq ?? null),
+    last_message: last
+      ? {
+          id: last.id,
+          seq: last.seq,
+          sender_id: last.senderId,
+          type: last.type,
+          content: last.deletedAt ? null : last.content,
+          created_at: last.createdAt.toISOString(),
+        }
+      : null,
+    bookings: bookingEmbed(booking, profiles),
+    participant_profiles: participants.flatMap((p) => {
+      const profile = profiles.get(p.userId);
+      return profile ? [toProfile(profile)] : [];
+    }),
+    metadata: session.metadata,
+    created_by: session.createdBy,
+    last_read_seq: own?.lastReadSeq ?? null,
+  };
+}
+
+function sessionCore(session: SessionRow) {
+  return {
+    id: session.id,
+    booking_id: session.bookingId,
+    session_type: session.sessionType,
+    status: session.status,
+    last_message_at: session.lastMessageAt?.toISOString() ?? null,
+    last_seq: session.lastSeq,
+    created_at: session.createdAt.toISOString(),
+  };
+}
+
+/**
+ * Others' messages after the viewer's cursor. Sending moves the sender's cursor to their own
+ * message, so everything after the cursor is someone else's: the count is a subtraction, the
+ * same cost at any history length.
+ */
+function unreadCount(session: SessionRow, viewerLastReadSeq: number | null): number {
+  if (viewerLastReadSeq === null) return 0;
+  return Math.max(0, session.lastSeq - viewerLastReadSeq);
+}
+
+async function profileMap(repos: Repositories, ids: readonly string[]): Promise<Map<string, ProfileRow>> {
+  const rows = await repos.profiles.findByIds(ids);
+  return new Map(rows.map((p) => [p.id, p]));
+}
+
+function bookingEmbed(booking: BookingWithService | undefined, profiles: Map<string, ProfileRow>) {
+  if (!booking) return null;
+  return {
+    id: booking.id,
+    status: booking.status,
+    scheduled_at: booking.scheduledAt?.toISOString() ?? null,
+    client_id: booking.clientId,
+    reader_id: booking.readerId,
+    services: booking.service,
+    profiles: [booking.clientId, booking.readerId].flatMap((id) => {
+      const p = profiles.get(id);
+      return p ? [toProfile(p)] : [];
+    }),
+  };
+}

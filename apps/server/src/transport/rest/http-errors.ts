@@ -1,0 +1,69 @@
+import { ERROR_DEFINITIONS, type TErrorCode, type TErrorEnvelope, ZErrorEnvelope } from '@chat/contracts';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ChatError, isChatError } from '../../errors.js';
+
+/** Error responses every route may give, for the OpenAPI document and response serialisation. */
+export const errorResponses = {
+  400: ZErrorEnvelope,
+  401: ZErrorEnvelope,
+  403: ZErrorEnvelope,
+  404: ZErrorEnvelope,
+  409: ZErrorEnvelope,
+  429: ZErrorEnvelope,
+  500: ZErrorEnvelope,
+} as const;
+
+export function sendError(reply: FastifyReply, error: ChatError): FastifyReply {
+  const body: TErrorEnvelope = {
+    success: false,
+    error: error.message,
+    code: error.code,
+    details: error.details,
+  };
+  if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds));
+  return reply.code(ERROR_DEFINITIONS[error.code].status).type('application/json').send(body);
+}
+
+/** Maps whatever was thrown to the documented envelope. A 500 never carries a stack or SQL. */
+export function toChatError(error: unknown): ChatError {
+  if (isChatError(error)) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = (error as { validationContext?: string }).validationContext;
+    return new ChatError('VALIDATION_ERROR', undefined, {
+      details: error.validation.map((issue) => {
+        const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+        const field = [where, path].filter(Boolean).join('.');
+        return field ? `${field}: ${issue.message}` : (issue.message ?? 'invalid');
+      }),
+    });
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  const code = typeof fastifyError.code === 'string' ? fastifyError.code : '';
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new ChatError('VALIDATION_ERROR', 'Request body too large');
+  }
+  if (code.startsWith('FST_ERR_CTP_') || code === 'FST_ERR_VALIDATION') {
+    return new ChatError('VALIDATION_ERROR', undefined, { details: [fastifyError.message ?? 'invalid body'] });
+  }
+  // JSON with __proto__ / constructor keys (secure-json-parse) or malformed JSON.
+  if (error instanceof SyntaxError || fastifyError.statusCode === 400) {
+    return new ChatError('VALIDATION_ERROR', undefined, { details: [fastifyError.message ?? 'invalid request'] });
+  }
+  return new ChatError('INTERNAL_ERROR', undefined, { cause: error });
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const chatError = toChatError(error);
+    if (chatError.code === 'INTERNAL_ERROR') request.log.error({ err: error }, 'unhandled error');
+    return sendError(reply, chatError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new ChatError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}
+
+export function codeStatus(code: TErrorCode): number {
+  return ERROR_DEFINITIONS[code].status;
+}

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { queryInt, queryLimit, ZId, ZMetadata, ZTimestamp } from './common.js';
+
+export const MESSAGE_TYPES = ['text', 'voice', 'image', 'file', 'system'] as const;
+export const ZMessageType = z.enum(MESSAGE_TYPES);
+export type TMessageType = z.infer<typeof ZMessageType>;
+
+/** Longest text message, in Unicode code points. */
+export const MAX_MESSAGE_CHARS = 4000;
+
+/** Trimmed text, 1..4000 code points (an emoji counts once, not twice as in UTF-16). */
+export const ZMessageContent = z
+  .string({ message: 'content must be a string' })
+  .transform((s) => s.trim())
+  .refine((s) => s.length > 0, { message: 'content must not be empty' })
+  .refine((s) => [...s].length <= MAX_MESSAGE_CHARS, {
+    message: `content must be at most ${MAX_MESSAGE_CHARS} characters`,
+  });
+
+/** A single emoji grapheme, e.g. "❤️" or "👍🏽" or a flag. */
+export const ZReaction = z.string().refine(isSingleEmoji, { message: 'reaction must be one emoji' });
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+export function isSingleEmoji(value: string): boolean {
+  if (value.length === 0 || value.length > 32) return false;
+  const segments = [...graphemes.segment(value)];
+  if (segments.length !== 1) return false;
+  return /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u.test(value);
+}
+
+export const ZSenderProfile = z.object({
+  id: ZId,
+  first_name: z.string().nullable(),
+  last_name: z.string().nullable(),
+  avatar_url: z.string().nullable(),
+});
+
+export const ZMessageReaction = z.object({
+  user_id: ZId,
+  reaction: z.string(),
+  created_at: ZTimestamp,
+  profiles: z.object({ first_name: z.string().nullable(), last_name: z.string().nullable() }),
+});
+export type TMessageReaction = z.infer<typeof ZMessageReaction>;
+
+/** Reactions on one message grouped by emoji, in first-use order. */
+export const ZReactionSummary = z.array(
+  z.object({ reaction: z.string(), count: z.number().int(), user_ids: z.array(ZId) }),
+);
+export type TReactionSummary = z.infer<typeof ZReactionSummary>;
+
+/** A stored message as REST and tRPC return it. */
+export const ZChatMessage = z.object({
+  id: ZId,
+  session_id: ZId,
+  sender_id: ZId.nullable(),
+  /** Per-session order: gap-free, starts at 1. Order by this, never by time. */
+  seq: z.number().int(),
+  content: z.string().nullable(),
+  type: ZMessageType,
+  file_url: z.string().nullable(),
+  file_name: z.string().nullable(),
+  file_size: z.number().int().nullable(),
+  mime_type: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  /** Sent by you: every other participant has read it. Received: you have read it. */
+  is_read: z.boolean(),
+  created_at: ZTimestamp,
+  edited_at: ZTimestamp.nullable(),
+  deleted_at: ZTimestamp.nullable(),
+  profiles: ZSenderProfile.nullable(),
+  message_reactions: z.array(ZMessageReaction),
+});
+export type TChatMessage = z.infer<typeof ZChatMessage>;
+
+export const ZListMessagesRequest = z.object({
+  session_id: ZId,
+  page: queryInt(1, 1),
+  limit: queryLimit(50, 100),
+  /** Older page: messages before this one (keyset; same cost at any depth). */
+  before_message_id: ZId.optional(),
+  /** Catch-up: messages with `seq` greater than this, oldest first. */
+  after_seq: z.coerce.number().int().min(0).optional(),
+});
+export type TListMessagesRequest = z.infer<typeof ZListMessagesRequest>;
+
+export const ZListMessagesResponse = z.object({
+  messages: z.array(ZChatMessage),
+  has_more: z.boolean(),
+});
+export type TListMessagesResponse = z.infer<typeof ZListMessagesResponse>;
+
+export const ZSendMessageRequest = z.object({
+  /** Client-made id: sending the same id again returns the stored message (safe retry). */
+  id: ZId.optional(),
+  session_id: ZId,
+  content: ZMessageContent,
+  type: z.enum(['text', 'system']).default('text'),
+  metadata: ZMetadata.default({}),
+});
+export type TSendMessageRequest = z.input<typeof ZSendMessageRequest>;
+export type TSendMessageInput = z.output<typeof ZSendMessageRequest>;
+
+export const ZMessageIdParams = z.object({ id: ZId });
+
+export const ZMarkReadResponse = z.object({
+  session_id: ZId,
+  user_id: ZId,
+  last_read_seq: z.number().int(),
+  read_at: ZTimestamp,
+});
+export type TMarkReadResponse = z.infer<typeof ZMarkReadResponse>;
+
+export const ZAddReactionRequest = z.object({ reaction: ZReaction });
+export const ZReactionParams = z.object({ id: ZId, reaction: ZReaction });
+
+export const ZReactionChange = z.object({
+  message_id: ZId,
+  session_id: ZId,
+  user_id: ZId,
+  reaction: z.string(),
+  action: z.enum(['added', 'removed']),
+  reactions: ZReactionSummary,
+  message_reactions: z.array(ZMessageReaction),
+});
+export type TReactionChange = z.infer<typeof ZReactionChange>;
+
+/** Multipart fields of `POST /api/chat/voice-notes` (the file part is `voice_note`). */
+export const ZVoiceNoteFields = z.object({
+  session_id: ZId,
+  /** Seconds, as the client measured; a hint only, the server reads the audio. */
+  duration: z.coerce.number().min(0).max(3600).optional(),
+});
+
+/** Multipart fields of `POST /api/chat/files` (the file part is `file`). */
+export const ZFileUploadFields = z.object({
+  session_id: ZId,
+  caption: z.string().max(MAX_MESSAGE_CHARS).optional(),
+});
+
+export const AUDIO_FORMATS = ['mp3', 'wav', 'ogg', 'webm'] as const;
+
+/** `metadata` of a voice message. */
+export const ZVoiceNoteMetadata = z.object({
+  duration: z.number(),
+  audio_format: z.enum(AUDIO_FORMATS),
+});
+
+/** Maximum upload size: 10 MB = 10,485,760 bytes. */
+export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
