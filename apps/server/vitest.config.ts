@@ -3,11 +3,27 @@ import { defineConfig } from 'vitest/config';
 // `source` resolves workspace packages to their TypeScript sources: tests need no build first.
 const conditions = ['source', 'module', 'node', 'development|production'];
 
+/**
+ * Suites that need an outside service run when its variable is set, and always in CI (CI=true),
+ * where a missing variable makes the suite fail loudly instead of being left out. On a laptop
+ * with only Node, `pnpm test` runs everything else and says what it left out.
+ */
+const serviceSuites: Array<{ pattern: string; variable: string }> = [
+  { pattern: 'test/**/*.redis.test.ts', variable: 'REDIS_URL' },
+  { pattern: 'test/**/*.clamav.test.ts', variable: 'CLAMAV_HOST' },
+];
+const inCi = process.env.CI === 'true' || process.env.CI === '1';
+const leftOut = serviceSuites.filter((s) => !inCi && !process.env[s.variable]);
+if (leftOut.length > 0) {
+  console.warn(`Leaving out (no ${leftOut.map((s) => s.variable).join(', ')}): ${leftOut.map((s) => s.pattern).join(', ')}`);
+}
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', ...leftOut.map((s) => s.pattern)],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     // Each file opens its own database (PGlite in memory, or the shared PostgreSQL); two at a

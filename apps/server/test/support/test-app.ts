@@ -129,3 +129,10 @@ export function createFactory({ store, app }: BuiltApp) {
   };
   return factory;
 }
+
+/** The URL of a service a suite needs; in CI a missing one fails the suite instead of skipping it. */
+export function requiredServiceUrl(variable: 'REDIS_URL' | 'CLAMAV_HOST'): string {
+  const value = process.env[variable];
+  if (!value) throw new Error(`${variable} is not set: this suite needs the real service`);
+  return value;
+}
