@@ -28,18 +28,23 @@ import { healthRoutes, type ReadinessCheck } from './transport/rest/health.route
 import { registerErrorHandling, sendError } from './transport/rest/http-errors.js';
 import { messagesRoutes } from './transport/rest/messages.routes.js';
 import { sessionsRoutes } from './transport/rest/sessions.routes.js';
+import type { ChatServer } from './transport/socket/socket-types.js';
+import { createSocketServer } from './transport/socket/socket.server.js';
 import { type AppRouter, appRouter } from './transport/trpc/app.router.js';
 
 export interface AppDeps {
   config: Config;
   database: Database;
   redis?: Redis | undefined;
+  /** A dedicated connection for the Socket.IO adapter (it blocks on stream reads). */
+  adapterRedis?: Redis | undefined;
   /** Pino options, or false for silence (tests). */
   logger?: boolean | object;
 }
 
 export interface BuiltApp {
   app: FastifyInstance;
+  io: ChatServer;
   services: AppServices;
   bus: EventBus;
   store: Store;
@@ -86,7 +91,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  registerOriginCheck(app, config);
+  const isAllowedOrigin = originPolicy(config);
+  registerOriginCheck(app, isAllowedOrigin);
   await app.register(fastifyCors, {
     origin: (origin, callback) => callback(null, origin ? config.allowedOrigins.includes(trimOrigin(origin)) : false),
     credentials: true,
@@ -123,7 +129,20 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     app.log.warn({ webDist }, 'web client not built; serving the API only');
   }
 
-  return { app, services, bus, store };
+  const sockets = createSocketServer({
+    httpServer: app.server,
+    services,
+    bus,
+    isAllowedOrigin,
+    adapterRedis: deps.adapterRedis,
+    log: (error, message) => app.log.error({ err: error }, message),
+  });
+  // Sockets go first, so the HTTP server can close once they are gone.
+  app.addHook('preClose', async () => {
+    await sockets.close();
+  });
+
+  return { app, io: sockets.io, services, bus, store };
 }
 
 function createVerifier(config: Config, devSecret: string | undefined): TokenVerifier {
@@ -144,13 +163,22 @@ const trimOrigin = (origin: string) => origin.replace(/\/+$/, '');
  * A browser request must come from FRONTEND_URL or from this server's own pages. A request
  * with no Origin (curl, a server-side client) is not cross-site and passes.
  */
-function registerOriginCheck(app: FastifyInstance, config: Config): void {
+function originPolicy(config: Config): (origin: string, host: string | undefined) => boolean {
+  return (origin, host) => {
+    const normalized = trimOrigin(origin);
+    if (config.allowedOrigins.includes(normalized) || normalized === config.publicUrl) return true;
+    if (!host) return false;
+    return normalized === `http://${host}` || normalized === `https://${host}`;
+  };
+}
+
+function registerOriginCheck(
+  app: FastifyInstance,
+  isAllowedOrigin: (origin: string, host: string | undefined) => boolean,
+): void {
   app.addHook('onRequest', async (request, reply) => {
     const origin = request.headers.origin;
-    if (origin === undefined) return;
-    const normalized = trimOrigin(origin);
-    const own = `${request.protocol}://${request.host}`;
-    if (config.allowedOrigins.includes(normalized) || normalized === own || normalized === config.publicUrl) return;
+    if (origin === undefined || isAllowedOrigin(origin, request.headers.host)) return;
     return sendError(reply, new ChatError('CHAT_ACCESS_DENIED', 'Origin not allowed'));
   });
 }

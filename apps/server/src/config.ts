@@ -30,6 +30,8 @@ const ZEnv = z.object({
   RATE_LIMIT_MESSAGES_PER_MINUTE: positiveInt(100),
   RATE_LIMIT_VOICE_NOTES_PER_MINUTE: positiveInt(10),
   RATE_LIMIT_FILES_PER_MINUTE: positiveInt(30),
+  RATE_LIMIT_TYPING_PER_MINUTE: positiveInt(120),
+  RATE_LIMIT_REACTIONS_PER_MINUTE: positiveInt(60),
   WEB_DIST_DIR: z.string().min(1).optional(),
 });
 
@@ -55,7 +57,13 @@ export interface Config {
   clamav: { host: string; port: number } | { socket: string } | undefined;
   allowUnscannedUploads: boolean;
   logLevel: string;
-  rateLimits: { messagesPerMinute: number; voiceNotesPerMinute: number; filesPerMinute: number };
+  rateLimits: {
+    messagesPerMinute: number;
+    voiceNotesPerMinute: number;
+    filesPerMinute: number;
+    typingPerMinute: number;
+    reactionsPerMinute: number;
+  };
   webDistDir: string | undefined;
 }
 
@@ -113,6 +121,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,
       voiceNotesPerMinute: e.RATE_LIMIT_VOICE_NOTES_PER_MINUTE,
       filesPerMinute: e.RATE_LIMIT_FILES_PER_MINUTE,
+      typingPerMinute: e.RATE_LIMIT_TYPING_PER_MINUTE,
+      reactionsPerMinute: e.RATE_LIMIT_REACTIONS_PER_MINUTE,
     },
     webDistDir: e.WEB_DIST_DIR,
   };

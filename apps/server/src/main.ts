@@ -16,7 +16,12 @@ async function main(): Promise<void> {
     throw error;
   }
   const runtime = await openRuntime(config);
-  const { app } = await buildApp({ config, database: runtime.database, redis: runtime.redis });
+  const { app } = await buildApp({
+    config,
+    database: runtime.database,
+    redis: runtime.redis,
+    adapterRedis: runtime.adapterRedis,
+  });
   await app.listen({ port: config.port, host: config.host });
   if (config.auth.kind === 'dev') {
     app.log.info('development sign-in is on: GET /api/dev/users, POST /api/dev/sign-in');

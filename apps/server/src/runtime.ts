@@ -7,7 +7,10 @@ import { createStore } from './repositories/store.js';
 
 export interface Runtime {
   database: Database;
+  /** Commands (rate limits, readiness): fails fast while Redis is away. */
   redis: Redis | undefined;
+  /** The Socket.IO adapter's connection: queues and retries while Redis is away. */
+  adapterRedis: Redis | undefined;
   close(): Promise<void>;
 }
 
@@ -30,11 +33,17 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     });
     await redis.connect();
   }
+  const adapterRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : undefined;
+  adapterRedis?.on('error', () => {
+    // Reconnects by itself; the stream adapter resumes reading where it stopped.
+  });
   return {
     database,
     redis,
+    adapterRedis,
     async close() {
       redis?.disconnect();
+      adapterRedis?.disconnect();
       await database.close();
     },
   };

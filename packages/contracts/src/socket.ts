@@ -28,12 +28,23 @@ export const ZLeaveChatPayload = z.object({ session_id: ZId });
  */
 export const ZSendMessagePayload = z.object({
   session_id: ZId,
-  message: z.object({
-    id: ZId.optional(),
-    content: ZMessageContent,
-    type: ZMessageType.default('text'),
-    metadata: z.record(z.string(), z.unknown()).optional(),
-  }),
+  message: z
+    .object({
+      id: ZId.optional(),
+      /** Required for a new message; may be empty when `id` names a stored (e.g. voice) message. */
+      content: z.string().nullish(),
+      type: ZMessageType.default('text'),
+      metadata: z.record(z.string(), z.unknown()).optional(),
+    })
+    .superRefine((message, ctx) => {
+      if (message.id !== undefined) return;
+      const content = ZMessageContent.safeParse(message.content);
+      if (!content.success) {
+        for (const issue of content.error.issues) {
+          ctx.addIssue({ code: 'custom', path: ['content'], message: issue.message });
+        }
+      }
+    }),
 });
 
 /** `typing_start` / `typing_stop`: the session, or else the one the socket joined last. */

@@ -1,4 +1,9 @@
-import type { TChatMessage, TMessageReaction, TReactionSummary } from '@chat/contracts';
+import type {
+  TChatMessage,
+  TMessageReaction,
+  TReactionSummary,
+  TSocketMessage,
+} from '@chat/contracts';
 import type { MessageRow, ParticipantRow, ReactionRow } from '../domain/types.js';
 import type { MessageWithSender } from '../repositories/messages.repository.js';
 import type { Repositories } from '../repositories/store.js';
@@ -100,5 +105,18 @@ export function readStatus(
     if (own && message.senderId !== viewerId) return own.lastReadSeq >= message.seq;
     const others = participants.filter((p) => p.userId !== message.senderId);
     return others.length > 0 && others.every((p) => p.lastReadSeq >= message.seq);
+  };
+}
+
+/** `new_message`'s shape: the REST message plus the reference's `sender` and `timestamp`. */
+export function toSocketMessage(message: TChatMessage): TSocketMessage {
+  const profile = message.profiles;
+  const name = profile
+    ? [profile.first_name, profile.last_name].filter((p) => p && p.length > 0).join(' ') || 'Unknown user'
+    : 'System';
+  return {
+    ...message,
+    sender: { id: message.sender_id, name, avatar: profile?.avatar_url ?? null },
+    timestamp: message.created_at,
   };
 }

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  TChatMessage,
-  TListMessagesResponse,
-  TMarkReadResponse,
-  TSendMessageInput,
+import {
+  MAX_CATCH_UP_MESSAGES,
+  type TChatMessage,
+  type TListMessagesResponse,
+  type TMarkReadResponse,
+  type TMessageType,
+  type TSendMessageInput,
+  type ZListMessagesRequest,
+  ZSendMessageRequest,
 } from '@chat/contracts';
 import type { z } from 'zod';
-import type { ZListMessagesRequest } from '@chat/contracts';
 import type { EventBus, Transport } from '../bus/bus.js';
 import { ChatError } from '../errors.js';
 import type { Actor, MessageRow, ParticipantRow } from '../domain/types.js';
@@ -147,6 +150,92 @@ export function createMessagesService({ store, bus, rateLimiter, fileUrl }: Mess
         transport,
       });
       return { message, created: true };
+    },
+
+    /**
+     * A send from a client that may hold a stored message already (the reference's flow: REST
+     * first, then emit the stored message over the socket): a known id is confirmed, never
+     * stored or broadcast twice; anything else is a new text or system message.
+     */
+    async submit(
+      actor: Actor,
+      input: {
+        id?: string | undefined;
+        session_id: string;
+        content?: string | null | undefined;
+        type: TMessageType;
+        metadata?: Record<string, unknown> | undefined;
+      },
+      transport: Transport,
+    ): Promise<{ message: TChatMessage; created: boolean }> {
+      if (input.id !== undefined) {
+        const existing = await repos.messages.findById(input.id);
+        if (existing) {
+          const access = await authorizeSession(repos, actor, input.session_id, 'write', 'message.send');
+          assertSameSender(existing, actor, input.session_id);
+          return { message: await presentOne(existing.id, actor.id, access.participants), created: false };
+        }
+      }
+      if (input.type !== 'text' && input.type !== 'system') {
+        throw new ChatError('VALIDATION_ERROR', 'Voice notes and files are uploaded over REST', {
+          details: ['message.type: only text and system messages can be sent over the socket'],
+        });
+      }
+      const parsed = ZSendMessageRequest.safeParse({
+        id: input.id,
+        session_id: input.session_id,
+        content: input.content,
+        type: input.type,
+        metadata: input.metadata ?? {},
+      });
+      if (!parsed.success) {
+        throw new ChatError('VALIDATION_ERROR', undefined, {
+          details: parsed.error.issues.map((i) => `message.${i.path.join('.')}: ${i.message}`),
+        });
+      }
+      return this.send(actor, parsed.data, transport);
+    },
+
+    /**
+     * Joining a session's live feed. `subscribe` runs after access is granted and before the
+     * catch-up query, so a message committed in between arrives live or in the catch-up (maybe
+     * both; clients drop duplicates by id), never in neither.
+     */
+    async join(
+      actor: Actor,
+      sessionId: string,
+      sinceSeq: number | undefined,
+      subscribe: (membership: { isParticipant: boolean }) => Promise<void> | void,
+    ): Promise<{
+      session_id: string;
+      last_seq: number;
+      messages: TChatMessage[];
+      resync_required: boolean;
+      isParticipant: boolean;
+    }> {
+      const access = await authorizeSession(repos, actor, sessionId, 'read', 'session.join');
+      const isParticipant = access.membership !== null;
+      await subscribe({ isParticipant });
+      if (sinceSeq === undefined) {
+        return {
+          session_id: sessionId,
+          last_seq: access.session.lastSeq,
+          messages: [],
+          resync_required: false,
+          isParticipant,
+        };
+      }
+      const rows = await repos.messages.after(sessionId, sinceSeq, MAX_CATCH_UP_MESSAGES + 1);
+      const missed = rows.slice(0, MAX_CATCH_UP_MESSAGES);
+      const messages = await present(missed, actor.id, access.participants);
+      const newest = missed.at(-1)?.seq ?? 0;
+      return {
+        session_id: sessionId,
+        last_seq: Math.max(access.session.lastSeq, newest),
+        messages,
+        resync_required: rows.length > MAX_CATCH_UP_MESSAGES,
+        isParticipant,
+      };
     },
 
     /** Moves the caller's read cursor forward to this message (never back) and tells the room. */

@@ -8,7 +8,7 @@ import {
 import { ChatError } from '../errors.js';
 
 /** Separate budgets, each counted per user in a window that starts at the user's first send. */
-export type Budget = 'messages' | 'voice_notes' | 'files';
+export type Budget = 'messages' | 'voice_notes' | 'files' | 'typing' | 'reactions';
 
 export interface RateLimiter {
   /** Counts one request against the budget, or throws `RATE_LIMIT_EXCEEDED` with `Retry-After`. */
@@ -19,6 +19,8 @@ export interface RateLimits {
   messagesPerMinute: number;
   voiceNotesPerMinute: number;
   filesPerMinute: number;
+  typingPerMinute: number;
+  reactionsPerMinute: number;
 }
 
 /**
@@ -30,6 +32,8 @@ export function createRateLimiter(limits: RateLimits, redis?: Redis): RateLimite
     messages: limits.messagesPerMinute,
     voice_notes: limits.voiceNotesPerMinute,
     files: limits.filesPerMinute,
+    typing: limits.typingPerMinute,
+    reactions: limits.reactionsPerMinute,
   };
   const limiters = Object.fromEntries(
     (Object.keys(points) as Budget[]).map((budget) => {

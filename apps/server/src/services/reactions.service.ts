@@ -3,10 +3,19 @@ import type { EventBus } from '../bus/bus.js';
 import { ChatError } from '../errors.js';
 import { type Actor, displayName } from '../domain/types.js';
 import type { Store } from '../repositories/store.js';
+import type { RateLimiter } from './rate-limiter.js';
 import { assertActive, authorizeSession } from './access.policy.js';
 import { summarizeReactions, toMessageReaction } from './message-view.js';
 
-export function createReactionsService({ store, bus }: { store: Store; bus: EventBus }) {
+export function createReactionsService({
+  store,
+  bus,
+  rateLimiter,
+}: {
+  store: Store;
+  bus: EventBus;
+  rateLimiter: RateLimiter;
+}) {
   const { repos } = store;
 
   async function change(
@@ -19,6 +28,7 @@ export function createReactionsService({ store, bus }: { store: Store; bus: Even
     if (!message || message.deletedAt) throw new ChatError('MESSAGE_NOT_FOUND');
     const access = await authorizeSession(repos, actor, message.sessionId, 'write', 'reaction.change');
     assertActive(access.session);
+    await rateLimiter.consume('reactions', actor.id);
 
     let action: 'added' | 'removed';
     let changed: boolean;

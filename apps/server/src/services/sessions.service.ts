@@ -13,7 +13,8 @@ import type { Actor, ProfileRow, SessionRow } from '../domain/types.js';
 import type { BookingWithService } from '../repositories/bookings.repository.js';
 import type { SessionListItem } from '../repositories/sessions.repository.js';
 import type { Repositories, Store } from '../repositories/store.js';
-import { authorizeSession } from './access.policy.js';
+import { assertActive, authorizeSession } from './access.policy.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 /** Booking statuses that may not get a new chat. */
 const CLOSED_BOOKING_STATUSES = new Set(['cancelled', 'refunded']);
@@ -21,9 +22,10 @@ const CLOSED_BOOKING_STATUSES = new Set(['cancelled', 'refunded']);
 export interface SessionsServiceDeps {
   store: Store;
   bus: EventBus;
+  rateLimiter: RateLimiter;
 }
 
-export function createSessionsService({ store, bus }: SessionsServiceDeps) {
+export function createSessionsService({ store, bus, rateLimiter }: SessionsServiceDeps) {
   const { repos } = store;
 
   return {
@@ -133,6 +135,16 @@ export function createSessionsService({ store, bus }: SessionsServiceDeps) {
       }
       bus.publish('session.created', { sessionId: created.id, participantIds });
       return { session: await presentDetail(repos, created, actor.id), created: true };
+    },
+
+    /**
+     * Typing into a session is a write: participants (not monitors) and admins, in an active
+     * session, within the typing budget (counted per start, not per keystroke).
+     */
+    async authorizeTyping(actor: Actor, sessionId: string): Promise<void> {
+      const access = await authorizeSession(repos, actor, sessionId, 'write', 'session.typing');
+      assertActive(access.session);
+      await rateLimiter.consume('typing', actor.id);
     },
 
     /** Close, archive or reopen a session (admin moderation). */

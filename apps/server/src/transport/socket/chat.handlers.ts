@@ -1,0 +1,141 @@
+import {
+  ZJoinChatPayload,
+  ZLeaveChatPayload,
+  ZMarkReadPayload,
+  ZMessageReactionPayload,
+  ZSendMessagePayload,
+  ZTypingPayload,
+} from '@chat/contracts';
+import type { AppServices } from '../../app-services.js';
+import { ChatError } from '../../errors.js';
+import { toSocketMessage } from '../../services/message-view.js';
+import type { SocketConnection } from './connection.js';
+import { presenceRoom, sessionRoom } from './rooms.js';
+import type { ChatServer } from './socket-types.js';
+import type { TypingState } from './typing.js';
+
+/** Every chat event of the reference (and its snake_case extensions) for one socket. */
+export function registerChatHandlers(
+  io: ChatServer,
+  connection: SocketConnection,
+  typing: TypingState,
+  services: AppServices,
+): void {
+  const { socket, joined } = connection;
+
+  /** Whether any socket of this user (any tab, any node) is still in the session's room. */
+  const stillPresent = async (sessionId: string, userId: string) =>
+    (await io.in(presenceRoom(sessionId, userId)).fetchSockets()).length > 0;
+
+  const announceLeave = async (sessionId: string, userId: string, userName: string) => {
+    if (await stillPresent(sessionId, userId)) return;
+    io.to(sessionRoom(sessionId)).emit('user_left', { user_id: userId, user_name: userName, session_id: sessionId });
+  };
+
+  connection.handle('join_chat', ZJoinChatPayload, async (actor, { session_id, since_seq }) => {
+    const result = await services.messages.join(actor, session_id, since_seq, async ({ isParticipant }) => {
+      const firstTab = isParticipant && !(await stillPresent(session_id, actor.id));
+      await socket.join([sessionRoom(session_id), ...(isParticipant ? [presenceRoom(session_id, actor.id)] : [])]);
+      if (!joined.includes(session_id)) joined.push(session_id);
+      else joined.push(joined.splice(joined.indexOf(session_id), 1)[0] ?? session_id);
+      // Admins and monitors looking in are not announced; the user's second tab is not either.
+      if (firstTab) {
+        socket.to(sessionRoom(session_id)).emit('user_joined', {
+          user_id: actor.id,
+          user_name: socket.data.userName ?? '',
+          session_id,
+        });
+      }
+    });
+    const data = {
+      session_id: result.session_id,
+      last_seq: result.last_seq,
+      messages: result.messages.map(toSocketMessage),
+      resync_required: result.resync_required,
+    };
+    socket.emit('chat_joined', data);
+    return data;
+  });
+
+  connection.handle('leave_chat', ZLeaveChatPayload, async (actor, { session_id }) => {
+    if (!joined.includes(session_id)) return null;
+    typing.stop(session_id);
+    joined.splice(joined.indexOf(session_id), 1);
+    await socket.leave(sessionRoom(session_id));
+    await socket.leave(presenceRoom(session_id, actor.id));
+    await announceLeave(session_id, actor.id, socket.data.userName ?? '');
+    return null;
+  });
+
+  connection.handle('send_message', ZSendMessagePayload, async (actor, { session_id, message }) => {
+    const { message: stored } = await services.messages.submit(
+      actor,
+      { ...message, session_id },
+      'socket',
+    );
+    // A message sent means typing in that session is over.
+    typing.stop(session_id);
+    const sent = {
+      message_id: stored.id,
+      session_id: stored.session_id,
+      seq: stored.seq,
+      created_at: stored.created_at,
+    };
+    socket.emit('message_sent', sent);
+    return sent;
+  });
+
+  const typingSession = (payload: { session_id?: string | undefined } | undefined) => {
+    const sessionId = payload?.session_id ?? joined.at(-1);
+    if (!sessionId) {
+      throw new ChatError('VALIDATION_ERROR', 'No session: pass session_id or join a chat first', {
+        details: ['session_id: required when no chat was joined'],
+      });
+    }
+    return sessionId;
+  };
+
+  connection.handle('typing_start', ZTypingPayload, async (actor, payload) => {
+    const sessionId = typingSession(payload);
+    if (typing.isTyping(sessionId)) {
+      typing.start(sessionId);
+      return null;
+    }
+    await services.sessions.authorizeTyping(actor, sessionId);
+    typing.start(sessionId);
+    return null;
+  });
+
+  connection.handle('typing_stop', ZTypingPayload, async (_actor, payload) => {
+    typing.stop(typingSession(payload));
+    return null;
+  });
+
+  connection.handle('message_reaction', ZMessageReactionPayload, async (actor, { message_id, reaction }) => {
+    const change = await services.reactions.toggle(actor, message_id, reaction);
+    return {
+      message_id: change.message_id,
+      session_id: change.session_id,
+      user_id: change.user_id,
+      user_name: socket.data.userName ?? '',
+      reaction: change.reaction,
+      action: change.action,
+      reactions: change.reactions,
+    };
+  });
+
+  connection.handle('mark_read', ZMarkReadPayload, async (actor, { message_id }) =>
+    services.messages.markRead(actor, message_id),
+  );
+
+  socket.on('disconnect', () => {
+    typing.stopAll();
+    const { userId, userName } = socket.data;
+    if (!userId) return;
+    for (const sessionId of joined) {
+      announceLeave(sessionId, userId, userName ?? '').catch(() => {
+        // The adapter could not ask the other nodes; the user stays listed until they leave again.
+      });
+    }
+  });
+}

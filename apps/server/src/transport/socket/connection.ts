@@ -1,0 +1,128 @@
+import type { TAck, TAckCallback, TErrorCode } from '@chat/contracts';
+import type { z } from 'zod';
+import type { AppServices } from '../../app-services.js';
+import { bearerToken } from '../../auth/auth.service.js';
+import { type Actor, displayName } from '../../domain/types.js';
+import { ChatError } from '../../errors.js';
+import { toChatError } from '../rest/http-errors.js';
+import { userRoom } from './rooms.js';
+import type { ChatSocket } from './socket-types.js';
+
+/** setTimeout's ceiling; longer token lifetimes are re-armed in steps. */
+const MAX_TIMER_MS = 2_147_000_000;
+
+/**
+ * One connected socket: authenticates it, and runs its events one at a time, in arrival order,
+ * after authentication. Events sent before `authenticated` wait; after `auth_error` they are dropped.
+ */
+export class SocketConnection {
+  readonly socket: ChatSocket;
+  /** Resolves to the actor, or null when authentication failed. */
+  readonly ready: Promise<Actor | null>;
+  /** Sessions this socket has joined, in join order (the last one is the typing default). */
+  readonly joined: string[] = [];
+  private queue: Promise<void> = Promise.resolve();
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private readonly onLog: (error: unknown) => void;
+
+  constructor(socket: ChatSocket, services: AppServices, onLog: (error: unknown) => void) {
+    this.socket = socket;
+    this.onLog = onLog;
+    this.ready = this.authenticate(services);
+    socket.on('disconnect', () => clearTimeout(this.expiryTimer));
+  }
+
+  private async authenticate(services: AppServices): Promise<Actor | null> {
+    const { auth, headers } = this.socket.handshake;
+    const token =
+      (typeof auth?.token === 'string' && auth.token.length > 0 ? auth.token : undefined) ??
+      bearerToken(headers.authorization);
+    try {
+      const { actor, expiresAt } = await services.auth.authenticate(token);
+      if (!this.socket.connected) return null;
+      this.socket.data.userId = actor.id;
+      this.socket.data.userName = displayName(actor);
+      await this.socket.join(userRoom(actor.id));
+      if (expiresAt !== undefined) this.armExpiry(expiresAt * 1000);
+      this.socket.emit('authenticated', {
+        user: { id: actor.id, name: displayName(actor), avatar: actor.avatarUrl, role: actor.role },
+      });
+      return actor;
+    } catch (error) {
+      const chatError = toChatError(error);
+      if (chatError.code === 'INTERNAL_ERROR') this.onLog(error);
+      this.reject(chatError.code, chatError.message);
+      return null;
+    }
+  }
+
+  /** Ends the socket the documented way: `auth_error`, then disconnect. */
+  private reject(code: TErrorCode, message: string): void {
+    this.socket.emit('auth_error', { message, code });
+    this.socket.disconnect(true);
+  }
+
+  private armExpiry(expiresAtMs: number): void {
+    const delay = expiresAtMs - Date.now();
+    if (delay > MAX_TIMER_MS) {
+      this.expiryTimer = setTimeout(() => this.armExpiry(expiresAtMs), MAX_TIMER_MS);
+      return;
+    }
+    this.expiryTimer = setTimeout(
+      () => this.reject('AUTHENTICATION_REQUIRED', 'Token expired'),
+      Math.max(0, delay),
+    );
+  }
+
+  /**
+   * Registers a handler: validates the payload with the contract schema, runs after
+   * authentication and after this socket's earlier events, answers the ack (when given) and
+   * reports failures as an `error` event.
+   */
+  handle<S extends z.ZodType, R>(
+    event: string,
+    schema: S,
+    run: (actor: Actor, payload: z.output<S>) => Promise<R>,
+  ): void {
+    this.socket.on(event as 'join_chat', (...args: unknown[]) => {
+      const last = args.at(-1);
+      const ack = typeof last === 'function' ? (last as TAckCallback<R>) : undefined;
+      const raw = ack ? args.slice(0, -1)[0] : args[0];
+      this.queue = this.queue.then(async () => {
+        const actor = await this.ready;
+        if (!actor || !this.socket.connected) return;
+        let response: TAck<R>;
+        try {
+          const parsed = schema.safeParse(raw);
+          if (!parsed.success) {
+            throw new ChatError('VALIDATION_ERROR', undefined, {
+              details: parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`),
+            });
+          }
+          response = { ok: true, data: await run(actor, parsed.data) };
+        } catch (error) {
+          const chatError = concealed(toChatError(error));
+          if (chatError.code === 'INTERNAL_ERROR') this.onLog(error);
+          this.socket.emit('error', {
+            code: chatError.code,
+            error: chatError.message,
+            details: chatError.details,
+          });
+          response = {
+            ok: false,
+            error: { code: chatError.code, message: chatError.message, details: chatError.details },
+          };
+        }
+        ack?.(response);
+      });
+    });
+  }
+}
+
+/**
+ * Over the socket an unknown session answers like a session you are not in: nothing reveals
+ * whether a session id exists.
+ */
+function concealed(error: ChatError): ChatError {
+  return error.code === 'SESSION_NOT_FOUND' ? new ChatError('CHAT_ACCESS_DENIED') : error;
+}

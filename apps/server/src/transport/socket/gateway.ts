@@ -1,0 +1,53 @@
+import type { EventBus } from '../../bus/bus.js';
+import { toSocketMessage } from '../../services/message-view.js';
+import { sessionRoom, userRoom } from './rooms.js';
+import type { ChatServer } from './socket-types.js';
+
+/**
+ * Turns committed domain events into Socket.IO emits. This is the only place that broadcasts
+ * writes, so a message sent over REST, tRPC or the socket reaches every client the same way;
+ * the adapter carries each emit to the other nodes.
+ */
+export function registerGateway(io: ChatServer, bus: EventBus): () => void {
+  const unsubscribe = [
+    bus.subscribe('message.created', ({ message, participantIds }) => {
+      io.to(sessionRoom(message.session_id)).emit('new_message', toSocketMessage(message));
+      if (participantIds.length > 0) {
+        io.to(participantIds.map(userRoom)).emit('chat_activity', {
+          session_id: message.session_id,
+          message_id: message.id,
+          seq: message.seq,
+          sender_id: message.sender_id,
+          type: message.type,
+          created_at: message.created_at,
+        });
+      }
+    }),
+    bus.subscribe('reaction.changed', ({ change, userName }) => {
+      io.to(sessionRoom(change.session_id)).emit('message_reaction_update', {
+        message_id: change.message_id,
+        session_id: change.session_id,
+        user_id: change.user_id,
+        user_name: userName,
+        reaction: change.reaction,
+        action: change.action,
+        reactions: change.reactions,
+      });
+    }),
+    bus.subscribe('messages.read', (read) => {
+      io.to([sessionRoom(read.session_id), userRoom(read.user_id)]).emit('messages_read', read);
+    }),
+    bus.subscribe('message.deleted', ({ sessionId, messageId }) => {
+      io.to(sessionRoom(sessionId)).emit('message_deleted', { session_id: sessionId, message_id: messageId });
+    }),
+    bus.subscribe('session.updated', ({ sessionId, status, participantIds }) => {
+      io.to([sessionRoom(sessionId), ...participantIds.map(userRoom)]).emit('session_updated', {
+        session_id: sessionId,
+        status,
+      });
+    }),
+  ];
+  return () => {
+    for (const off of unsubscribe) off();
+  };
+}
