@@ -4,7 +4,11 @@ import type { DevAuthService } from './auth/dev-auth.service.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import type { Store } from './repositories/store.js';
 import { createMessagesService, type MessagesService } from './services/messages.service.js';
-import type { FileUrlBuilder } from './services/message-view.js';
+import type { BlobStore } from './media/blob-store.js';
+import type { FileUrlSigner } from './media/file-urls.js';
+import type { Scanner } from './media/scanner.js';
+import { createFilesService, type FilesService } from './services/files.service.js';
+import type { FileUrls } from './services/message-view.js';
 import type { RateLimiter } from './services/rate-limiter.js';
 import { createReactionsService, type ReactionsService } from './services/reactions.service.js';
 import { createSessionsService, type SessionsService } from './services/sessions.service.js';
@@ -17,6 +21,7 @@ export interface AppServices {
   sessions: SessionsService;
   messages: MessagesService;
   reactions: ReactionsService;
+  files: FilesService;
 }
 
 export interface ServiceDeps {
@@ -25,7 +30,10 @@ export interface ServiceDeps {
   rateLimiter: RateLimiter;
   verifier: TokenVerifier;
   devAuth: DevAuthService | null;
-  fileUrl: FileUrlBuilder;
+  fileUrls: FileUrls;
+  blobStore: BlobStore;
+  scanner: Scanner;
+  signer: FileUrlSigner;
 }
 
 export function createAppServices(deps: ServiceDeps): AppServices {
@@ -35,5 +43,6 @@ export function createAppServices(deps: ServiceDeps): AppServices {
     sessions: createSessionsService(deps),
     messages: createMessagesService(deps),
     reactions: createReactionsService(deps),
+    files: createFilesService(deps),
   };
 }

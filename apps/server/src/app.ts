@@ -21,7 +21,16 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ChatError } from './errors.js';
 import { createStore, type Store } from './repositories/store.js';
-import { noFileUrls } from './services/message-view.js';
+import { createHmac } from 'node:crypto';
+import { resolve } from 'node:path';
+import fastifyMultipart from '@fastify/multipart';
+import { createClient } from '@supabase/supabase-js';
+import { type BlobStore, createLocalBlobStore, createSupabaseBlobStore } from './media/blob-store.js';
+import { createFileUrlSigner, type FileUrlSigner } from './media/file-urls.js';
+import { createClamavScanner, noScanner, type Scanner } from './media/scanner.js';
+import type { FileUrls } from './services/message-view.js';
+import { filesRoutes } from './transport/rest/files.routes.js';
+import { MULTIPART_LIMITS } from './transport/rest/multipart.js';
 import { createRateLimiter } from './services/rate-limiter.js';
 import { devAuthRoutes } from './transport/rest/dev-auth.routes.js';
 import { healthRoutes, type ReadinessCheck } from './transport/rest/health.routes.js';
@@ -38,6 +47,10 @@ export interface AppDeps {
   redis?: Redis | undefined;
   /** A dedicated connection for the Socket.IO adapter (it blocks on stream reads). */
   adapterRedis?: Redis | undefined;
+  /** Replaces the configured blob store (tests of the storage contract). */
+  blobStore?: BlobStore;
+  /** Replaces the configured scanner. */
+  scanner?: Scanner;
   /** Pino options, or false for silence (tests). */
   logger?: boolean | object;
 }
@@ -67,15 +80,21 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
 
   const store = createStore(database);
   const bus = createEventBus((error) => app.log.error({ err: error }, 'event subscriber failed'));
-  const devAuth =
-    config.auth.kind === 'dev' ? createDevAuthService(loadDevSecret(config.dataDir)) : null;
+  const devSecret = config.auth.kind === 'dev' ? loadDevSecret(config.dataDir) : undefined;
+  const devAuth = devSecret ? createDevAuthService(devSecret) : null;
+  const signer = createFileUrlSigner(fileUrlSecret(config, devSecret), config.fileUrlTtlSeconds);
+  const blobStore = deps.blobStore ?? createBlobStore(config);
+  const scanner = deps.scanner ?? createScanner(config);
   const services = createAppServices({
     store,
     bus,
     rateLimiter: createRateLimiter(config.rateLimits, redis),
-    verifier: createVerifier(config, config.auth.kind === 'dev' ? loadDevSecret(config.dataDir) : undefined),
+    verifier: createVerifier(config, devSecret),
     devAuth,
-    fileUrl: noFileUrls,
+    fileUrls: fileUrls(config, signer),
+    blobStore,
+    scanner,
+    signer,
   });
 
   await app.register(fastifySwagger, {
@@ -99,11 +118,15 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     exposedHeaders: ['Retry-After'],
   });
 
+  await app.register(fastifyMultipart, { limits: MULTIPART_LIMITS, throwFileSizeLimit: true });
+
   const readiness: ReadinessCheck[] = [{ name: 'database', check: () => database.ping() }];
   if (redis) readiness.push({ name: 'redis', check: async () => void (await redis.ping()) });
+  if (scanner.kind !== 'none') readiness.push({ name: 'scanner', check: () => scanner.ping() });
   await app.register(healthRoutes, { checks: readiness });
   await app.register(sessionsRoutes, { services });
   await app.register(messagesRoutes, { services });
+  await app.register(filesRoutes, { services, tempDir: resolve(config.dataDir, 'tmp', 'uploads') });
   if (devAuth) await app.register(devAuthRoutes, { devAuth });
 
   await app.register(fastifyTRPCPlugin, {
@@ -113,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       createContext: ({ req }: { req: FastifyRequest }) => ({
         services,
         authorization: req.headers.authorization,
+        origin: `${req.protocol}://${req.host}`,
       }),
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR' && !(error.cause instanceof ChatError)) {
@@ -143,6 +167,38 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   });
 
   return { app, io: sockets.io, services, bus, store };
+}
+
+function createBlobStore(config: Config): BlobStore {
+  if (config.supabase) {
+    const client = createClient(config.supabase.url, config.supabase.serviceRoleKey, {
+      auth: { persistSession: false, autoRefreshToken: false },
+    });
+    return createSupabaseBlobStore(client, config.storageBucket);
+  }
+  return createLocalBlobStore(resolve(config.dataDir, 'files'));
+}
+
+function createScanner(config: Config): Scanner {
+  return config.clamav ? createClamavScanner(config.clamav) : noScanner;
+}
+
+/** File links are signed with FILE_URL_SECRET, else a key derived from the JWT secret, so every node agrees. */
+function fileUrlSecret(config: Config, devSecret: string | undefined): string {
+  if (config.fileUrlSecret) return config.fileUrlSecret;
+  const root = config.auth.kind === 'secret' ? config.auth.secret : devSecret;
+  if (!root) return loadDevSecret(config.dataDir);
+  return createHmac('sha256', root).update('chat-file-urls').digest('hex');
+}
+
+function fileUrls(config: Config, signer: FileUrlSigner): FileUrls {
+  return {
+    builderFor(origin) {
+      const base = config.publicUrl ?? origin ?? '';
+      return (message, variant) =>
+        `${base}/api/chat/files/${message.id}?${signer.query(message.id, variant)}`;
+    },
+  };
 }
 
 function createVerifier(config: Config, devSecret: string | undefined): TokenVerifier {

@@ -26,6 +26,9 @@ const ZEnv = z.object({
   CLAMAV_PORT: z.coerce.number().int().positive().default(3310),
   CLAMAV_SOCKET: z.string().min(1).optional(),
   ALLOW_UNSCANNED_UPLOADS: booleanFlag,
+  SUPABASE_STORAGE_BUCKET: z.string().min(1).default('chat-files'),
+  FILE_URL_SECRET: z.string().min(16).optional(),
+  FILE_URL_TTL_SECONDS: positiveInt(3600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_MESSAGES_PER_MINUTE: positiveInt(100),
   RATE_LIMIT_VOICE_NOTES_PER_MINUTE: positiveInt(10),
@@ -56,6 +59,10 @@ export interface Config {
   supabase: { url: string; serviceRoleKey: string } | undefined;
   clamav: { host: string; port: number } | { socket: string } | undefined;
   allowUnscannedUploads: boolean;
+  storageBucket: string;
+  /** Signs file links; when unset it is derived from JWT_SECRET (or the development secret). */
+  fileUrlSecret: string | undefined;
+  fileUrlTtlSeconds: number;
   logLevel: string;
   rateLimits: {
     messagesPerMinute: number;
@@ -91,11 +98,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   } else auth = { kind: 'dev' };
 
+  if (e.NODE_ENV === 'production' && auth.kind === 'jwks' && !e.FILE_URL_SECRET) {
+    throw new ConfigError('FILE_URL_SECRET is required when NODE_ENV=production and tokens are checked with JWKS');
+  }
+
   const clamav = e.CLAMAV_SOCKET
     ? { socket: e.CLAMAV_SOCKET }
     : e.CLAMAV_HOST
       ? { host: e.CLAMAV_HOST, port: e.CLAMAV_PORT }
       : undefined;
+
+  if (e.NODE_ENV === 'production' && !clamav && !e.ALLOW_UNSCANNED_UPLOADS) {
+    throw new ConfigError(
+      'CLAMAV_HOST (or CLAMAV_SOCKET) is required when NODE_ENV=production; set ALLOW_UNSCANNED_UPLOADS=true to accept unscanned files',
+    );
+  }
 
   return {
     env: e.NODE_ENV,
@@ -116,6 +133,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     clamav,
     allowUnscannedUploads: e.ALLOW_UNSCANNED_UPLOADS,
+    storageBucket: e.SUPABASE_STORAGE_BUCKET,
+    fileUrlSecret: e.FILE_URL_SECRET,
+    fileUrlTtlSeconds: e.FILE_URL_TTL_SECONDS,
     logLevel: e.LOG_LEVEL,
     rateLimits: {
       messagesPerMinute: e.RATE_LIMIT_MESSAGES_PER_MINUTE,

@@ -7,6 +7,8 @@ export interface Actor {
   firstName: string | null;
   lastName: string | null;
   avatarUrl: string | null;
+  /** The origin the request came to (`https://chat.example`), for absolute file links. */
+  origin?: string | undefined;
 }
 
 export interface ProfileRow {

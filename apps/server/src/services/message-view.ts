@@ -8,10 +8,13 @@ import type { MessageRow, ParticipantRow, ReactionRow } from '../domain/types.js
 import type { MessageWithSender } from '../repositories/messages.repository.js';
 import type { Repositories } from '../repositories/store.js';
 
-/** Builds the download URL of a stored file; the media pipeline provides it. */
-export type FileUrlBuilder = (message: MessageRow) => string | null;
+/** Builds the signed download URL of a stored file (or of its thumbnail). */
+export type FileUrlBuilder = (message: MessageRow, variant: 'original' | 'thumbnail') => string | null;
 
-export const noFileUrls: FileUrlBuilder = () => null;
+/** File links for one caller: absolute, on PUBLIC_URL or else the origin the caller used. */
+export interface FileUrls {
+  builderFor(origin: string | undefined): FileUrlBuilder;
+}
 
 /**
  * Turns stored rows into the contract's message shape for one viewer: sender profile,
@@ -41,11 +44,14 @@ export function toChatMessage(
     seq: row.seq,
     content: row.content,
     type: row.type,
-    file_url: row.storageKey && !row.deletedAt ? fileUrl(row) : null,
+    file_url: row.storageKey && !row.deletedAt ? fileUrl(row, 'original') : null,
     file_name: row.deletedAt ? null : row.fileName,
     file_size: row.deletedAt ? null : row.fileSize,
     mime_type: row.deletedAt ? null : row.mimeType,
-    metadata: row.metadata,
+    metadata:
+      row.type === 'image' && row.storageKey && !row.deletedAt
+        ? { ...row.metadata, thumbnail_url: fileUrl(row, 'thumbnail') }
+        : row.metadata,
     is_read: isRead,
     created_at: row.createdAt.toISOString(),
     edited_at: row.editedAt?.toISOString() ?? null,

@@ -15,33 +15,78 @@ import { ChatError } from '../errors.js';
 import type { Actor, MessageRow, ParticipantRow } from '../domain/types.js';
 import type { Store } from '../repositories/store.js';
 import { assertActive, authorizeSession } from './access.policy.js';
-import { type FileUrlBuilder, presentMessages } from './message-view.js';
+import { type FileUrls, presentMessages } from './message-view.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 export interface MessagesServiceDeps {
   store: Store;
   bus: EventBus;
   rateLimiter: RateLimiter;
-  fileUrl: FileUrlBuilder;
+  fileUrls: FileUrls;
 }
 
 /** Thrown inside the insert transaction to roll back the seq bump when the id already exists. */
-class DuplicateMessageId extends Error {}
+export class DuplicateMessageId extends Error {}
 
-export function createMessagesService({ store, bus, rateLimiter, fileUrl }: MessagesServiceDeps) {
+export interface MessageDraft {
+  id: string;
+  sessionId: string;
+  senderId: string;
+  type: TMessageType;
+  content: string | null;
+  file: { storageKey: string; fileName: string; fileSize: number; mimeType: string } | null;
+  metadata: Record<string, unknown>;
+  /** Sending moves the sender's read cursor (participants only). */
+  advanceSenderCursor: boolean;
+}
+
+/**
+ * Commits one message with the session's next `seq`, in one transaction: gap-free order, the
+ * session's activity time, the sender's read cursor. Throws SESSION_INACTIVE when the session
+ * stopped being active, DuplicateMessageId when the id exists.
+ */
+export async function appendMessage(store: Store, draft: MessageDraft): Promise<void> {
+  await store.transaction(async (tx) => {
+    const next = await tx.sessions.nextSeq(draft.sessionId);
+    if (!next) throw new ChatError('SESSION_INACTIVE');
+    const row = await tx.messages.insert({
+      id: draft.id,
+      sessionId: draft.sessionId,
+      seq: next.seq,
+      senderId: draft.senderId,
+      type: draft.type,
+      content: draft.content,
+      storageKey: draft.file?.storageKey ?? null,
+      fileName: draft.file?.fileName ?? null,
+      fileSize: draft.file?.fileSize ?? null,
+      mimeType: draft.file?.mimeType ?? null,
+      metadata: draft.metadata,
+      createdAt: next.at,
+    });
+    if (!row) throw new DuplicateMessageId();
+    // Replying means you have seen what came before; your own messages are never unread.
+    if (draft.advanceSenderCursor) await tx.sessions.advanceCursor(draft.sessionId, draft.senderId, next.seq);
+  });
+}
+
+export function createMessagesService({ store, bus, rateLimiter, fileUrls }: MessagesServiceDeps) {
   const { repos } = store;
 
   async function present(
     rows: Parameters<typeof presentMessages>[1],
-    viewerId: string,
+    viewer: Actor,
     participants: readonly ParticipantRow[],
   ) {
-    return presentMessages(repos, rows, { viewerId, participants, fileUrl });
+    return presentMessages(repos, rows, {
+      viewerId: viewer.id,
+      participants,
+      fileUrl: fileUrls.builderFor(viewer.origin),
+    });
   }
 
-  async function presentOne(id: string, viewerId: string, participants: readonly ParticipantRow[]) {
+  async function presentOne(id: string, viewer: Actor, participants: readonly ParticipantRow[]) {
     const rows = await repos.messages.findWithSender([id]);
-    const [message] = await present(rows, viewerId, participants);
+    const [message] = await present(rows, viewer, participants);
     if (!message) throw new ChatError('MESSAGE_NOT_FOUND');
     return message;
   }
@@ -85,7 +130,7 @@ export function createMessagesService({ store, bus, rateLimiter, fileUrl }: Mess
         hasMore = rows.length > limit;
         rows = rows.slice(0, limit).reverse();
       }
-      return { messages: await present(rows, actor.id, access.participants), has_more: hasMore };
+      return { messages: await present(rows, actor, access.participants), has_more: hasMore };
     },
 
     /**
@@ -105,7 +150,7 @@ export function createMessagesService({ store, bus, rateLimiter, fileUrl }: Mess
         const existing = await repos.messages.findById(input.id);
         if (existing) {
           assertSameSender(existing, actor, input.session_id);
-          return { message: await presentOne(existing.id, actor.id, participants), created: false };
+          return { message: await presentOne(existing.id, actor, participants), created: false };
         }
       }
       assertActive(access.session);
@@ -113,26 +158,15 @@ export function createMessagesService({ store, bus, rateLimiter, fileUrl }: Mess
 
       const id = input.id ?? randomUUID();
       try {
-        await store.transaction(async (tx) => {
-          const next = await tx.sessions.nextSeq(input.session_id);
-          if (!next) throw new ChatError('SESSION_INACTIVE');
-          const row = await tx.messages.insert({
-            id,
-            sessionId: input.session_id,
-            seq: next.seq,
-            senderId: actor.id,
-            type: input.type,
-            content: input.content,
-            storageKey: null,
-            fileName: null,
-            fileSize: null,
-            mimeType: null,
-            metadata: input.metadata,
-            createdAt: next.at,
-          });
-          if (!row) throw new DuplicateMessageId();
-          // Replying means you have seen what came before; your own messages are never unread.
-          if (access.membership) await tx.sessions.advanceCursor(input.session_id, actor.id, next.seq);
+        await appendMessage(store, {
+          id,
+          sessionId: input.session_id,
+          senderId: actor.id,
+          type: input.type,
+          content: input.content,
+          file: null,
+          metadata: input.metadata,
+          advanceSenderCursor: access.membership !== null,
         });
       } catch (error) {
         if (!(error instanceof DuplicateMessageId)) throw error;
@@ -140,10 +174,10 @@ export function createMessagesService({ store, bus, rateLimiter, fileUrl }: Mess
         const existing = await repos.messages.findById(id);
         if (!existing) throw error;
         assertSameSender(existing, actor, input.session_id);
-        return { message: await presentOne(existing.id, actor.id, participants), created: false };
+        return { message: await presentOne(existing.id, actor, participants), created: false };
       }
 
-      const message = await presentOne(id, actor.id, participants);
+      const message = await presentOne(id, actor, participants);
       bus.publish('message.created', {
         message,
         participantIds: participants.map((p) => p.userId),
@@ -173,7 +207,7 @@ export function createMessagesService({ store, bus, rateLimiter, fileUrl }: Mess
         if (existing) {
           const access = await authorizeSession(repos, actor, input.session_id, 'write', 'message.send');
           assertSameSender(existing, actor, input.session_id);
-          return { message: await presentOne(existing.id, actor.id, access.participants), created: false };
+          return { message: await presentOne(existing.id, actor, access.participants), created: false };
         }
       }
       if (input.type !== 'text' && input.type !== 'system') {
@@ -227,7 +261,7 @@ export function createMessagesService({ store, bus, rateLimiter, fileUrl }: Mess
       }
       const rows = await repos.messages.after(sessionId, sinceSeq, MAX_CATCH_UP_MESSAGES + 1);
       const missed = rows.slice(0, MAX_CATCH_UP_MESSAGES);
-      const messages = await present(missed, actor.id, access.participants);
+      const messages = await present(missed, actor, access.participants);
       const newest = missed.at(-1)?.seq ?? 0;
       return {
         session_id: sessionId,
@@ -272,7 +306,7 @@ export function createMessagesService({ store, bus, rateLimiter, fileUrl }: Mess
           participantIds: access.participants.map((p) => p.userId),
         });
       }
-      return presentOne(messageId, actor.id, access.participants);
+      return presentOne(messageId, actor, access.participants);
     },
   };
 }

@@ -40,6 +40,15 @@ export function toChatError(error: unknown): ChatError {
   }
   const fastifyError = error as Partial<FastifyError>;
   const code = typeof fastifyError.code === 'string' ? fastifyError.code : '';
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new ChatError('FILE_TOO_LARGE');
+  if (code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT') {
+    return new ChatError('VALIDATION_ERROR', 'Too many parts: one file and a few fields per upload', {
+      details: [fastifyError.message ?? code],
+    });
+  }
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || code === 'FST_PROTO_VIOLATION') {
+    return new ChatError('VALIDATION_ERROR', undefined, { details: [fastifyError.message ?? code] });
+  }
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new ChatError('VALIDATION_ERROR', 'Request body too large');
   }

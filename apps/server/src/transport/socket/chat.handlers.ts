@@ -14,27 +14,64 @@ import { presenceRoom, sessionRoom } from './rooms.js';
 import type { ChatServer } from './socket-types.js';
 import type { TypingState } from './typing.js';
 
-/** Every chat event of the reference (and its snake_case extensions) for one socket. */
+/** How long a presence lookup may wait for the other nodes before this node answers alone. */
+export const PRESENCE_LOOKUP_MS = 2_000;
+
+/**
+ * Every chat event of the reference (and its snake_case extensions) for one socket.
+ * `clusterReachable` says whether the adapter can ask the other nodes right now (Redis up).
+ */
 export function registerChatHandlers(
   io: ChatServer,
   connection: SocketConnection,
   typing: TypingState,
   services: AppServices,
+  clusterReachable: () => boolean = () => true,
 ): void {
   const { socket, joined } = connection;
 
-  /** Whether any socket of this user (any tab, any node) is still in the session's room. */
-  const stillPresent = async (sessionId: string, userId: string) =>
-    (await io.in(presenceRoom(sessionId, userId)).fetchSockets()).length > 0;
+  /**
+   * Whether any socket of this user (any tab, any node) is still in the session's room: true or
+   * false when every node answered, undefined when the other nodes could not be asked (Redis
+   * away, a node not answering in time). Never hangs: `fetchSockets` waits on Redis forever
+   * while it is down, and the socket's next events wait behind this one.
+   */
+  const presentAnywhere = async (sessionId: string, userId: string): Promise<boolean | undefined> => {
+    if (!clusterReachable()) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), PRESENCE_LOOKUP_MS);
+    });
+    try {
+      const sockets = await Promise.race([
+        io.in(presenceRoom(sessionId, userId)).timeout(PRESENCE_LOOKUP_MS).fetchSockets(),
+        gaveUp,
+      ]);
+      return sockets === undefined ? undefined : sockets.length > 0;
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
+  /** This node's own sockets of the user in the session (no Redis involved). */
+  const presentHere = (sessionId: string, userId: string) =>
+    (io.of('/').adapter.rooms.get(presenceRoom(sessionId, userId))?.size ?? 0) > 0;
+
+  /** Sent only when no tab is left anywhere; when the other nodes cannot be asked, not sent. */
   const announceLeave = async (sessionId: string, userId: string, userName: string) => {
-    if (await stillPresent(sessionId, userId)) return;
+    if (presentHere(sessionId, userId) || (await presentAnywhere(sessionId, userId)) !== false) return;
     io.to(sessionRoom(sessionId)).emit('user_left', { user_id: userId, user_name: userName, session_id: sessionId });
   };
 
   connection.handle('join_chat', ZJoinChatPayload, async (actor, { session_id, since_seq }) => {
     const result = await services.messages.join(actor, session_id, since_seq, async ({ isParticipant }) => {
-      const firstTab = isParticipant && !(await stillPresent(session_id, actor.id));
+      // When the other nodes cannot be asked, this node's answer decides (at worst a repeated user_joined).
+      const firstTab =
+        isParticipant &&
+        !presentHere(session_id, actor.id) &&
+        !((await presentAnywhere(session_id, actor.id)) ?? false);
       await socket.join([sessionRoom(session_id), ...(isParticipant ? [presenceRoom(session_id, actor.id)] : [])]);
       if (!joined.includes(session_id)) joined.push(session_id);
       else joined.push(joined.splice(joined.indexOf(session_id), 1)[0] ?? session_id);
@@ -134,7 +171,7 @@ export function registerChatHandlers(
     if (!userId) return;
     for (const sessionId of joined) {
       announceLeave(sessionId, userId, userName ?? '').catch(() => {
-        // The adapter could not ask the other nodes; the user stays listed until they leave again.
+        // Not expected (presence lookups settle by themselves); nothing to undo.
       });
     }
   });

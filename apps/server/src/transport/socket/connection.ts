@@ -38,7 +38,9 @@ export class SocketConnection {
       (typeof auth?.token === 'string' && auth.token.length > 0 ? auth.token : undefined) ??
       bearerToken(headers.authorization);
     try {
-      const { actor, expiresAt } = await services.auth.authenticate(token);
+      const authenticated = await services.auth.authenticate(token);
+      const { expiresAt } = authenticated;
+      const actor: Actor = { ...authenticated.actor, origin: handshakeOrigin(this.socket) };
       if (!this.socket.connected) return null;
       this.socket.data.userId = actor.id;
       this.socket.data.userName = displayName(actor);
@@ -125,4 +127,13 @@ export class SocketConnection {
  */
 function concealed(error: ChatError): ChatError {
   return error.code === 'SESSION_NOT_FOUND' ? new ChatError('CHAT_ACCESS_DENIED') : error;
+}
+
+/** The origin the client connected to (behind a proxy: its forwarded protocol). */
+function handshakeOrigin(socket: ChatSocket): string | undefined {
+  const { headers, secure } = socket.handshake;
+  if (!headers.host) return undefined;
+  const forwarded = headers['x-forwarded-proto'];
+  const protocol = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : secure ? 'https' : 'http';
+  return `${protocol}://${headers.host}`;
 }

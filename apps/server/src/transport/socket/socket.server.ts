@@ -41,6 +41,9 @@ export function createSocketServer(options: SocketServerOptions): { io: ChatServ
   });
 
   const stopGateway = registerGateway(io, options.bus);
+  // The adapter's client queues commands while Redis is away; presence lookups must not wait on it.
+  const adapterRedis = options.adapterRedis;
+  const clusterReachable = () => adapterRedis === undefined || adapterRedis.status === 'ready';
 
   io.on('connection', (socket) => {
     // Handlers are registered synchronously, so events sent right after connecting are queued
@@ -48,7 +51,7 @@ export function createSocketServer(options: SocketServerOptions): { io: ChatServ
     const connection = new SocketConnection(socket, options.services, (error) =>
       options.log(error, 'socket handler failed'),
     );
-    registerChatHandlers(io, connection, new TypingState(io, socket), options.services);
+    registerChatHandlers(io, connection, new TypingState(io, socket), options.services, clusterReachable);
   });
 
   return {

@@ -9,6 +9,8 @@ import { ChatError } from '../../errors.js';
 export interface TrpcContext {
   services: AppServices;
   authorization: string | undefined;
+  /** The origin the request came to, for absolute file links. */
+  origin: string;
 }
 
 /** One table from the service's error codes to tRPC's (the HTTP status follows from these). */
@@ -80,5 +82,5 @@ export const publicProcedure = t.procedure.use(mapChatErrors);
 
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const { actor } = await ctx.services.auth.authenticate(bearerToken(ctx.authorization));
-  return next({ ctx: { actor } });
+  return next({ ctx: { actor: { ...actor, origin: ctx.origin } } });
 });

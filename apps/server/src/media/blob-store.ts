@@ -1,0 +1,87 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, rm, stat, copyFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { SupabaseClient } from '@supabase/supabase-js';
+
+/** Where uploaded files live. Keys look like `<session_id>/<message_id>/<name>`. */
+export interface BlobStore {
+  readonly kind: 'local' | 'supabase';
+  put(key: string, filePath: string, contentType: string): Promise<void>;
+  /** A byte range (inclusive) or the whole object; null when the object does not exist. */
+  read(key: string, range?: { start: number; end: number }): Promise<{ stream: Readable; size: number } | null>;
+  size(key: string): Promise<number | null>;
+  /** A short-lived URL the client can fetch directly, when the store offers one (Supabase). */
+  signedUrl(key: string, ttlSeconds: number, download?: string): Promise<string | null>;
+  delete(keys: readonly string[]): Promise<void>;
+}
+
+/** Files under DATA_DIR/files; the default, and what one node without Supabase uses. */
+export function createLocalBlobStore(root: string): BlobStore {
+  const base = resolve(root);
+  const pathOf = (key: string) => {
+    const full = resolve(join(base, key));
+    // Keys are built by the service, but a path that escapes the root is never touched.
+    if (!full.startsWith(base + sep)) throw new Error(`blob key escapes the store: ${key}`);
+    return full;
+  };
+  const exists = async (key: string) => stat(pathOf(key)).then((s) => s.size, () => null);
+
+  return {
+    kind: 'local',
+    async put(key, filePath) {
+      const target = pathOf(key);
+      await mkdir(dirname(target), { recursive: true });
+      await copyFile(filePath, target);
+    },
+    async read(key, range) {
+      const size = await exists(key);
+      if (size === null) return null;
+      return { stream: createReadStream(pathOf(key), range ?? {}), size };
+    },
+    size: exists,
+    signedUrl: async () => null,
+    async delete(keys) {
+      for (const key of keys) {
+        await rm(pathOf(key), { force: true });
+        // Remove the message's folder when it is empty; ignore it when not.
+        await rm(dirname(pathOf(key)), { recursive: false, force: true }).catch(() => {});
+      }
+    },
+  };
+}
+
+/** Supabase Storage: a private bucket; clients fetch through short-lived signed URLs. */
+export function createSupabaseBlobStore(client: SupabaseClient, bucket: string): BlobStore {
+  const storage = () => client.storage.from(bucket);
+  return {
+    kind: 'supabase',
+    async put(key, filePath, contentType) {
+      const { readFile } = await import('node:fs/promises');
+      const { error } = await storage().upload(key, await readFile(filePath), { contentType, upsert: false });
+      if (error) throw new Error(`Supabase upload failed: ${error.message}`);
+    },
+    async read(key, range) {
+      const { data, error } = await storage().download(key);
+      if (error || !data) return null;
+      const buffer = Buffer.from(await data.arrayBuffer());
+      const { Readable } = await import('node:stream');
+      const slice = range ? buffer.subarray(range.start, range.end + 1) : buffer;
+      return { stream: Readable.from(slice), size: buffer.length };
+    },
+    async size(key) {
+      const result = await this.read(key);
+      return result ? result.size : null;
+    },
+    async signedUrl(key, ttlSeconds, download) {
+      const { data, error } = await storage().createSignedUrl(key, ttlSeconds, download ? { download } : undefined);
+      if (error || !data) throw new Error(`Supabase signed URL failed: ${error?.message ?? 'no data'}`);
+      return data.signedUrl;
+    },
+    async delete(keys) {
+      if (keys.length === 0) return;
+      const { error } = await storage().remove([...keys]);
+      if (error) throw new Error(`Supabase delete failed: ${error.message}`);
+    },
+  };
+}

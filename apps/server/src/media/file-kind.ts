@@ -1,0 +1,126 @@
+import { extname } from 'node:path';
+import { fileTypeFromFile } from 'file-type';
+import { ChatError } from '../errors.js';
+
+export type UploadEndpoint = 'voice' | 'file';
+
+/** What the bytes are, and how the service treats them. */
+export interface SniffedKind {
+  family: 'audio' | 'image' | 'pdf';
+  /** The canonical extension: mp3, wav, ogg, webm, jpg, png, gif, webp, pdf. */
+  format: string;
+  mime: string;
+}
+
+const BY_MIME: Record<string, SniffedKind> = {
+  'audio/mpeg': { family: 'audio', format: 'mp3', mime: 'audio/mpeg' },
+  'audio/wav': { family: 'audio', format: 'wav', mime: 'audio/wav' },
+  'audio/vnd.wave': { family: 'audio', format: 'wav', mime: 'audio/wav' },
+  'audio/x-wav': { family: 'audio', format: 'wav', mime: 'audio/wav' },
+  'audio/ogg': { family: 'audio', format: 'ogg', mime: 'audio/ogg' },
+  'audio/opus': { family: 'audio', format: 'ogg', mime: 'audio/ogg' },
+  'audio/x-opus+ogg': { family: 'audio', format: 'ogg', mime: 'audio/ogg' },
+  'application/ogg': { family: 'audio', format: 'ogg', mime: 'audio/ogg' },
+  'audio/webm': { family: 'audio', format: 'webm', mime: 'audio/webm' },
+  // MediaRecorder's WebM is a Matroska container; the sniffer calls it video even with audio only.
+  'video/webm': { family: 'audio', format: 'webm', mime: 'audio/webm' },
+  'image/jpeg': { family: 'image', format: 'jpg', mime: 'image/jpeg' },
+  'image/png': { family: 'image', format: 'png', mime: 'image/png' },
+  'image/gif': { family: 'image', format: 'gif', mime: 'image/gif' },
+  'image/webp': { family: 'image', format: 'webp', mime: 'image/webp' },
+  'application/pdf': { family: 'pdf', format: 'pdf', mime: 'application/pdf' },
+};
+
+const EXTENSION_FAMILY: Record<string, SniffedKind['family']> = {
+  mp3: 'audio',
+  wav: 'audio',
+  wave: 'audio',
+  ogg: 'audio',
+  oga: 'audio',
+  opus: 'audio',
+  webm: 'audio',
+  weba: 'audio',
+  jpg: 'image',
+  jpeg: 'image',
+  jfif: 'image',
+  png: 'image',
+  gif: 'image',
+  webp: 'image',
+  pdf: 'pdf',
+};
+
+/**
+ * Decides the type from the bytes (magic numbers), never from the name or the declared type.
+ * Refused: bytes of no allowed type, bytes that do not fit the endpoint (audio to voice notes;
+ * images and PDFs to files), and a name whose extension says another kind of file (an HTML page
+ * named `.jpg`). Within audio, a different container than the name says is accepted: browsers'
+ * MediaRecorder records WebM/Ogg, and the reference's own recorder names it `voice_note.wav`.
+ */
+export async function sniffUpload(
+  filePath: string,
+  originalName: string,
+  endpoint: UploadEndpoint,
+): Promise<SniffedKind> {
+  const detected = await fileTypeFromFile(filePath);
+  const kind = detected ? BY_MIME[detected.mime] : undefined;
+  if (!kind) {
+    throw new ChatError('UNSUPPORTED_FILE_TYPE', undefined, {
+      details: ['Allowed: audio mp3, wav, ogg, webm; images jpg, png, gif, webp; pdf'],
+    });
+  }
+  const expected = endpoint === 'voice' ? ['audio'] : ['image', 'pdf'];
+  if (!expected.includes(kind.family)) {
+    throw new ChatError('UNSUPPORTED_FILE_TYPE', undefined, {
+      details: [
+        endpoint === 'voice'
+          ? `voice_note: expected audio (mp3, wav, ogg, webm), got ${kind.format}`
+          : `file: expected an image (jpg, png, gif, webp) or pdf, got ${kind.format}`,
+      ],
+    });
+  }
+  const extension = extname(originalName).slice(1).toLowerCase();
+  const named = EXTENSION_FAMILY[extension];
+  if (extension && named !== kind.family) {
+    throw new ChatError('UNSUPPORTED_FILE_TYPE', 'File content does not match its name', {
+      details: [`name says .${extension}, content is ${kind.format}`],
+    });
+  }
+  return kind;
+}
+
+const MAX_NAME_BYTES = 255;
+
+/**
+ * The name shown to users: the original's last path part, letters of any script and spaces
+ * kept, control and bidi-override characters dropped, at most 255 bytes of UTF-8.
+ */
+export function displayFileName(original: string, fallback: string): string {
+  const lastPart = original.split(/[/\\]/).pop() ?? '';
+  const cleaned = lastPart
+    .normalize('NFC')
+    .replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^\.+/, '');
+  const name = cleaned.length > 0 ? cleaned : fallback;
+  return truncateUtf8(name, MAX_NAME_BYTES);
+}
+
+/** The storage key's last part: ASCII only, so every store and URL takes it as it is. */
+export function storageFileName(display: string, format: string): string {
+  const base = display
+    .replace(/\.[^.]*$/, '')
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80);
+  return `${base || 'file'}.${format}`;
+}
+
+function truncateUtf8(value: string, maxBytes: number): string {
+  if (Buffer.byteLength(value) <= maxBytes) return value;
+  const extension = /\.[^.]{1,10}$/.exec(value)?.[0] ?? '';
+  let stem = value.slice(0, value.length - extension.length);
+  while (Buffer.byteLength(stem + extension) > maxBytes) stem = [...stem].slice(0, -1).join('');
+  return stem + extension;
+}

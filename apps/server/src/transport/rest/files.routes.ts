@@ -1,0 +1,191 @@
+import { rm } from 'node:fs/promises';
+import {
+  API_PATHS,
+  SUCCESS_MESSAGES,
+  successEnvelope,
+  ZChatMessage,
+  ZFileUploadFields,
+  ZId,
+  ZVoiceNoteFields,
+} from '@chat/contracts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppServices } from '../../app-services.js';
+import { bearerToken } from '../../auth/auth.service.js';
+import { ChatError } from '../../errors.js';
+import { requireActor } from './context.js';
+import { errorResponses } from './http-errors.js';
+import { receiveUpload } from './multipart.js';
+
+const security = [{ bearerAuth: [] }];
+const uploadResponses = {
+  201: successEnvelope(ZChatMessage),
+  413: errorResponses[400],
+  415: errorResponses[400],
+  422: errorResponses[400],
+  503: errorResponses[400],
+  ...errorResponses,
+};
+
+const ZDownloadQuery = z.object({
+  expires: z.coerce.number().int().optional(),
+  signature: z.string().max(200).optional(),
+  variant: z.enum(['original', 'thumbnail']).default('original'),
+});
+
+export const filesRoutes: FastifyPluginAsyncZod<{ services: AppServices; tempDir: string }> = async (
+  app,
+  { services, tempDir },
+) => {
+  app.post(
+    API_PATHS.voiceNotes,
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Upload a voice note (multipart: voice_note, session_id, duration?)',
+        security,
+        consumes: ['multipart/form-data'],
+        response: uploadResponses,
+      },
+    },
+    async (request, reply) => {
+      const actor = await requireActor(services, request);
+      const upload = await receiveUpload(request, {
+        fileField: 'voice_note',
+        fieldsSchema: ZVoiceNoteFields,
+        tempDir,
+        onSessionId: (sessionId) => services.files.authorizeUpload(actor, sessionId),
+      });
+      try {
+        const message = await services.files.storeUpload(
+          actor,
+          {
+            endpoint: 'voice',
+            sessionId: upload.fields.session_id,
+            tempPath: upload.tempPath,
+            originalName: upload.originalName,
+            durationHint: upload.fields.duration,
+          },
+          'rest',
+        );
+        reply.code(201);
+        return { success: true as const, data: message, message: SUCCESS_MESSAGES.voiceNoteUploaded };
+      } finally {
+        await rm(upload.tempPath, { force: true });
+      }
+    },
+  );
+
+  app.post(
+    API_PATHS.files,
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Upload an image or PDF (multipart: file, session_id, caption?)',
+        security,
+        consumes: ['multipart/form-data'],
+        response: uploadResponses,
+      },
+    },
+    async (request, reply) => {
+      const actor = await requireActor(services, request);
+      const upload = await receiveUpload(request, {
+        fileField: 'file',
+        fieldsSchema: ZFileUploadFields,
+        tempDir,
+        onSessionId: (sessionId) => services.files.authorizeUpload(actor, sessionId),
+      });
+      try {
+        const message = await services.files.storeUpload(
+          actor,
+          {
+            endpoint: 'file',
+            sessionId: upload.fields.session_id,
+            tempPath: upload.tempPath,
+            originalName: upload.originalName,
+            caption: upload.fields.caption,
+          },
+          'rest',
+        );
+        reply.code(201);
+        return { success: true as const, data: message, message: SUCCESS_MESSAGES.fileUploaded };
+      } finally {
+        await rm(upload.tempPath, { force: true });
+      }
+    },
+  );
+
+  app.get(
+    API_PATHS.fileDownload,
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Download a file: with the signed file_url, or with a bearer token (participants, admins, monitors)',
+        params: z.object({ message_id: ZId }),
+        querystring: ZDownloadQuery,
+      },
+    },
+    async (request, reply) => {
+      const hasToken = bearerToken(request.headers.authorization) !== undefined;
+      const actor = hasToken ? await requireActor(services, request) : null;
+      const download = await services.files.openDownload(actor, {
+        messageId: request.params.message_id,
+        variant: request.query.variant,
+        expires: request.query.expires,
+        signature: request.query.signature,
+      });
+      if (download.redirectUrl) return reply.redirect(download.redirectUrl, 302);
+
+      const size = await download.size();
+      if (size === null) throw new ChatError('MESSAGE_NOT_FOUND');
+      const range = parseRange(request.headers.range, size);
+      if (range === 'unsatisfiable') {
+        return reply.code(416).header('Content-Range', `bytes */${size}`).send();
+      }
+      const opened = await download.open(range ?? undefined);
+      if (!opened) throw new ChatError('MESSAGE_NOT_FOUND');
+
+      reply
+        .header('Content-Type', download.mimeType)
+        .header('X-Content-Type-Options', 'nosniff')
+        .header('Content-Security-Policy', "default-src 'none'; sandbox")
+        .header('Accept-Ranges', 'bytes')
+        .header('Cache-Control', 'private, max-age=300')
+        .header('Content-Disposition', contentDisposition(download.disposition, download.fileName));
+      if (range) {
+        reply
+          .code(206)
+          .header('Content-Range', `bytes ${range.start}-${range.end}/${size}`)
+          .header('Content-Length', String(range.end - range.start + 1));
+      } else {
+        reply.header('Content-Length', String(size));
+      }
+      return reply.send(opened.stream);
+    },
+  );
+};
+
+/** One `bytes=` range (what audio and video elements ask for); several ranges get the whole file. */
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
+  if (!header) return null;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match) return null;
+  const [, from, to] = match;
+  let start: number;
+  let end: number;
+  if (from === '' && to === '') return null;
+  if (from === '') {
+    start = Math.max(0, size - Number(to));
+    end = size - 1;
+  } else {
+    start = Number(from);
+    end = to === '' ? size - 1 : Math.min(Number(to), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}
+
+function contentDisposition(kind: 'inline' | 'attachment', name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}

@@ -1,0 +1,189 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_UPLOAD_BYTES } from '@chat/contracts';
+import { eicar, form, jpegWithGps, pdfDocument, pngOf, wavOf } from './support/media-fixtures.js';
+import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+
+let t: TestApp;
+let baseUrl: string;
+beforeAll(async () => {
+  t = await startTestApp({ RATE_LIMIT_VOICE_NOTES_PER_MINUTE: '1000', RATE_LIMIT_FILES_PER_MINUTE: '1000' });
+  baseUrl = await t.listen();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+async function upload(user: TestUser, path: string, body: FormData) {
+  const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: user.auth, body });
+  return { status: response.status, body: await response.json(), headers: response.headers };
+}
+
+async function storedNothing(sessionId: string, user: TestUser) {
+  const list = await t.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}`, headers: user.auth });
+  const tmp = await readdir(join(t.config.dataDir, 'tmp', 'uploads')).catch(() => []);
+  const files = await readdir(join(t.config.dataDir, 'files', sessionId)).catch(() => []);
+  return list.json().data.messages.length === 0 && tmp.length === 0 && files.length === 0;
+}
+
+describe('voice notes', () => {
+  it('stores a WAV voice note with the duration read from the audio, and the reader plays it', async () => {
+    const { client, reader, sessionId } = await t.factory.bookingChat();
+    // The reference's recorder sends the file before session_id; the client's duration is a hint only.
+    const body = form(
+      { session_id: sessionId, duration: '99' },
+      { field: 'voice_note', name: 'my note.wav', data: wavOf(2.5), type: 'audio/wav' },
+      true,
+    );
+    const res = await upload(client, '/api/chat/voice-notes', body);
+    expect(res.status).toBe(201);
+    expect(res.body.message).toBe('Voice note uploaded successfully');
+    expect(res.body.data).toEqual(
+      expect.objectContaining({
+        type: 'voice',
+        content: 'Voice message',
+        file_name: 'my note.wav',
+        file_size: wavOf(2.5).length,
+        metadata: { duration: 2.5, audio_format: 'wav' },
+      }),
+    );
+    const fileUrl: string = res.body.data.file_url;
+    expect(fileUrl.startsWith(`${baseUrl}/api/chat/files/${res.body.data.id}?`)).toBe(true);
+    // The reader's <audio src> needs no header, and asks for ranges.
+    const ranged = await fetch(fileUrl, { headers: { range: 'bytes=0-43' } });
+    expect(ranged.status).toBe(206);
+    expect(ranged.headers.get('content-range')).toBe(`bytes 0-43/${wavOf(2.5).length}`);
+    expect(ranged.headers.get('content-type')).toBe('audio/wav');
+    expect(ranged.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(Buffer.from(await ranged.arrayBuffer()).subarray(0, 4).toString()).toBe('RIFF');
+    const seen = await t.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}`, headers: reader.auth });
+    expect(seen.json().data.messages[0].id).toBe(res.body.data.id);
+  });
+
+  it('refuses a PDF sent as a voice note, and audio sent as a file', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const a = await upload(client, '/api/chat/voice-notes', form({ session_id: sessionId }, { field: 'voice_note', name: 'x.mp3', data: pdfDocument() }));
+    expect(a.status).toBe(415);
+    expect(a.body.code).toBe('UNSUPPORTED_FILE_TYPE');
+    const b = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'x.wav', data: wavOf(1) }));
+    expect(b.status).toBe(415);
+    expect(await storedNothing(sessionId, client)).toBe(true);
+  });
+});
+
+describe('images and PDFs', () => {
+  it('re-encodes an image: orientation applied, GPS gone, thumbnail made', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const original = await jpegWithGps(600, 400);
+    const before = await sharp(original).metadata();
+    expect(before.orientation).toBe(6);
+    expect(before.exif?.includes(Buffer.from('TestCam'))).toBe(true);
+    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId, caption: 'My cards' }, { field: 'file', name: 'IMG_0001.jpg', data: original, type: 'image/jpeg' }));
+    expect(res.status).toBe(201);
+    expect(res.body.message).toBe('File uploaded successfully');
+    expect(res.body.data).toEqual(expect.objectContaining({ type: 'image', content: 'My cards', mime_type: 'image/jpeg', file_name: 'IMG_0001.jpg' }));
+    // Orientation 6 means the camera was turned: the stored image is upright, 400 x 600.
+    expect(res.body.data.metadata).toEqual(expect.objectContaining({ width: 400, height: 600 }));
+    const stored = Buffer.from(await (await fetch(res.body.data.file_url)).arrayBuffer());
+    const meta = await sharp(stored).metadata();
+    expect(meta.exif).toBeUndefined();
+    expect([meta.width, meta.height]).toEqual([400, 600]);
+    const thumb = await fetch(res.body.data.metadata.thumbnail_url);
+    expect(thumb.headers.get('content-type')).toBe('image/webp');
+    const thumbMeta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
+    expect(Math.max(thumbMeta.width ?? 0, thumbMeta.height ?? 0)).toBe(320);
+  });
+
+  it('bounds the longest side at 2048 px', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'wide.png', data: await pngOf(3000, 1000) }));
+    expect(res.status).toBe(201);
+    expect(res.body.data.metadata).toEqual(expect.objectContaining({ width: 2048, height: 683 }));
+  });
+
+  it('serves a PDF as an attachment with its original name', async () => {
+    const { client, reader, sessionId } = await t.factory.bookingChat();
+    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'Tarot reading – résumé.pdf', data: pdfDocument() }));
+    expect(res.status).toBe(201);
+    expect(res.body.data.type).toBe('file');
+    // Downloading with a bearer token instead of the signed link works for participants.
+    const download = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`, { headers: reader.auth });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toBe('application/pdf');
+    expect(download.headers.get('content-disposition')).toContain(`attachment; filename="Tarot reading _ r_sum_.pdf"; filename*=UTF-8''${encodeURIComponent('Tarot reading – résumé.pdf')}`);
+  });
+});
+
+describe('refusals leave nothing behind', () => {
+  it('10 MB + 1 byte is FILE_TOO_LARGE', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const big = Buffer.alloc(MAX_UPLOAD_BYTES + 1);
+    pdfDocument().copy(big);
+    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'big.pdf', data: big }));
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('FILE_TOO_LARGE');
+    expect(await storedNothing(sessionId, client)).toBe(true);
+  });
+
+  it('exactly 10 MB is accepted', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const exact = Buffer.alloc(MAX_UPLOAD_BYTES, 0x20);
+    pdfDocument().copy(exact);
+    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'exact.pdf', data: exact }));
+    expect(res.status).toBe(201);
+    expect(res.body.data.file_size).toBe(MAX_UPLOAD_BYTES);
+  });
+
+  it('HTML or SVG named .jpg is UNSUPPORTED_FILE_TYPE', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    for (const data of ['<html><script>alert(1)</script></html>', '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>']) {
+      const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'cute.jpg', data: Buffer.from(data), type: 'image/jpeg' }));
+      expect(res.status).toBe(415);
+      expect(res.body.code).toBe('UNSUPPORTED_FILE_TYPE');
+    }
+    expect(await storedNothing(sessionId, client)).toBe(true);
+  });
+
+  it('a PNG named .pdf contradicts its name', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'invoice.pdf', data: await pngOf(10, 10) }));
+    expect(res.status).toBe(415);
+    expect(res.body.error).toBe('File content does not match its name');
+  });
+
+  it('path-traversal names are cleaned', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: '../../etc/\u202Epasswd.png', data: await pngOf(10, 10) }));
+    expect(res.status).toBe(201);
+    expect(res.body.data.file_name).toBe('passwd.png');
+    const files = await readdir(join(t.config.dataDir, 'files', sessionId, res.body.data.id));
+    expect(files.sort()).toEqual(['passwd.png', 'thumbnail.webp']);
+  });
+
+  it('an outsider is refused before the file is read, and a file sent first is removed', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const outsider = await t.factory.user('client');
+    const fieldFirst = await upload(outsider, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }));
+    expect(fieldFirst.status).toBe(403);
+    const fileFirst = await upload(outsider, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }, true));
+    expect(fileFirst.status).toBe(403);
+    expect(fileFirst.body.code).toBe('CHAT_ACCESS_DENIED');
+    expect(await storedNothing(sessionId, client)).toBe(true);
+  });
+
+  it('without the signature or a token, a file link is refused; an outsider with a token too', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const outsider = await t.factory.user('client');
+    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }));
+    const bare = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`);
+    expect(bare.status).toBe(401);
+    const tampered = await fetch(res.body.data.file_url.replace(/signature=[^&]+/, 'signature=AAAA'));
+    expect(tampered.status).toBe(401);
+    const asOutsider = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`, { headers: outsider.auth });
+    expect(asOutsider.status).toBe(403);
+  });
+});
+
+void eicar;
