@@ -1,0 +1,95 @@
+import { readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClamavScanner } from '../src/media/scanner.js';
+import { eicar, form, pdfDocument, wavOf } from './support/media-fixtures.js';
+import { requiredServiceUrl, startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+
+const clamHost = requiredServiceUrl('CLAMAV_HOST');
+const clamPort = process.env.CLAMAV_PORT ?? '3310';
+
+let t: TestApp;
+let baseUrl: string;
+beforeAll(async () => {
+  t = await startTestApp({ CLAMAV_HOST: clamHost, CLAMAV_PORT: clamPort });
+  baseUrl = await t.listen();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+async function upload(app: string, user: TestUser, path: string, body: FormData) {
+  const response = await fetch(`${app}${path}`, { method: 'POST', headers: user.auth, body });
+  return { status: response.status, body: await response.json() };
+}
+
+/** A real PDF with the EICAR string inside it: the type check passes, the scan must catch it. */
+function infectedPdf(): Buffer {
+  const pdf = pdfDocument();
+  return Buffer.concat([pdf.subarray(0, 9), Buffer.from('% '), eicar(), Buffer.from('\n'), pdf.subarray(9)]);
+}
+
+describe('clamd INSTREAM scanner', () => {
+  it('finds the EICAR string anywhere in a file and passes a clean one', async () => {
+    const scanner = createClamavScanner({ host: clamHost, port: Number(clamPort) });
+    const infected = join(tmpdir(), `eicar-${process.pid}.bin`);
+    const clean = join(tmpdir(), `clean-${process.pid}.bin`);
+    await writeFile(infected, infectedPdf());
+    await writeFile(clean, pdfDocument());
+    const found = await scanner.scan(infected);
+    expect(found.infected).toBe(true);
+    expect(found.infected && found.signature).toContain('EICAR');
+    expect(await scanner.scan(clean)).toEqual({ infected: false });
+    await expect(scanner.ping()).resolves.toBeUndefined();
+  });
+});
+
+describe('uploads with the scanner on', () => {
+  it('an infected PDF is FILE_INFECTED and nothing is stored', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const res = await upload(baseUrl, client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'reading.pdf', data: infectedPdf() }));
+    expect(res.status).toBe(422);
+    expect(res.body).toEqual(expect.objectContaining({ success: false, code: 'FILE_INFECTED' }));
+    const list = await t.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}`, headers: client.auth });
+    expect(list.json().data.messages).toEqual([]);
+    expect(await readdir(join(t.config.dataDir, 'files', sessionId)).catch(() => [])).toEqual([]);
+    expect(await readdir(join(t.config.dataDir, 'tmp', 'uploads'))).toEqual([]);
+  });
+
+  it('an infected voice note is refused too; a clean one goes through', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const dirty = Buffer.concat([wavOf(1), eicar()]);
+    const bad = await upload(baseUrl, client, '/api/chat/voice-notes', form({ session_id: sessionId }, { field: 'voice_note', name: 'note.wav', data: dirty }));
+    expect(bad.status).toBe(422);
+    const good = await upload(baseUrl, client, '/api/chat/voice-notes', form({ session_id: sessionId }, { field: 'voice_note', name: 'note.wav', data: wavOf(1) }));
+    expect(good.status).toBe(201);
+  });
+
+  it('/readyz reports the scanner', async () => {
+    const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().checks.scanner).toBe('ok');
+  });
+});
+
+describe('scanner configured but unreachable', () => {
+  it('uploads fail closed with SCANNER_UNAVAILABLE; messages still work; /readyz says so', async () => {
+    const down = await startTestApp({ CLAMAV_HOST: '127.0.0.1', CLAMAV_PORT: '1' });
+    try {
+      const url = await down.listen();
+      const { client, sessionId } = await down.factory.bookingChat();
+      const res = await upload(url, client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'a.pdf', data: pdfDocument() }));
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('SCANNER_UNAVAILABLE');
+      const list = await down.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}`, headers: client.auth });
+      expect(list.json().data.messages).toEqual([]);
+      await down.factory.message(client, sessionId, 'text still works');
+      const ready = await down.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().checks.scanner).not.toBe('ok');
+    } finally {
+      await down.close();
+    }
+  });
+});
