@@ -187,3 +187,70 @@ describe('refusals leave nothing behind', () => {
 });
 
 void eicar;
+
+describe('budgets, deletes and broken uploads', () => {
+  it('the 11th voice note in a minute is RATE_LIMIT_EXCEEDED with Retry-After', async () => {
+    const limited = await startTestApp({ RATE_LIMIT_VOICE_NOTES_PER_MINUTE: '10' });
+    try {
+      const url = await limited.listen();
+      const { client, sessionId } = await limited.factory.bookingChat();
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      for (let i = 0; i < 11; i++) {
+        last = await fetch(`${url}/api/chat/voice-notes`, {
+          method: 'POST',
+          headers: client.auth,
+          body: form({ session_id: sessionId }, { field: 'voice_note', name: 'n.wav', data: wavOf(0.2) }),
+        });
+        statuses.push(last.status);
+      }
+      expect(statuses.slice(0, 10).every((s) => s === 201)).toBe(true);
+      expect(statuses[10]).toBe(429);
+      expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await last?.json()).code).toBe('RATE_LIMIT_EXCEEDED');
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('deleting a file message removes its file and its link', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }));
+    const del = await t.app.inject({ method: 'DELETE', url: `/api/chat/messages/${res.body.data.id}`, headers: client.auth });
+    expect(del.statusCode).toBe(200);
+    expect(del.json().data).toEqual(expect.objectContaining({ file_url: null, deleted_at: expect.any(String) }));
+    expect((await fetch(res.body.data.file_url)).status).toBe(404);
+    expect(await readdir(join(t.config.dataDir, 'files', sessionId)).catch(() => [])).toEqual([]);
+  });
+
+  it('a connection dropped mid-upload leaves no message, no file and no temporary file', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const { request } = await import('node:http');
+    const boundary = '----chat-test-boundary';
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="session_id"\r\n\r\n${sessionId}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
+    );
+    const url = new URL(`${baseUrl}/api/chat/files`);
+    await new Promise<void>((resolve) => {
+      const req = request({
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { ...client.auth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + 2_000_000) },
+      });
+      req.on('error', () => resolve());
+      req.write(head);
+      req.write(Buffer.concat([pdfDocument(), Buffer.alloc(500_000)]), () => {
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 200);
+      });
+    });
+    // Give the server a moment to notice the dropped connection and clean up.
+    for (let i = 0; i < 40 && !(await storedNothing(sessionId, client)); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await storedNothing(sessionId, client)).toBe(true);
+  });
+});

@@ -1,8 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, rm, stat, copyFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SupabaseClient } from '@supabase/supabase-js';
+
+/** A message's thumbnail sits beside its file: `<session_id>/<message_id>/thumbnail.webp`. */
+export const THUMBNAIL_NAME = 'thumbnail.webp';
+export const thumbnailKey = (storageKey: string) => `${dirname(storageKey)}/${THUMBNAIL_NAME}`;
 
 /** Where uploaded files live. Keys look like `<session_id>/<message_id>/<name>`. */
 export interface BlobStore {
@@ -44,8 +48,8 @@ export function createLocalBlobStore(root: string): BlobStore {
     async delete(keys) {
       for (const key of keys) {
         await rm(pathOf(key), { force: true });
-        // Remove the message's folder when it is empty; ignore it when not.
-        await rm(dirname(pathOf(key)), { recursive: false, force: true }).catch(() => {});
+        // Remove the message's folder once it is empty (rmdir refuses a folder with files).
+        await rmdir(dirname(pathOf(key))).catch(() => {});
       }
     },
   };

@@ -6,8 +6,9 @@ import type { Repositories } from '../repositories/store.js';
  * read: see the session, its messages and files.
  * write: send, react (participants; admins anywhere, for moderation and support).
  * moderate: delete others' messages, change status, post system messages (admins only).
+ * member: what only a participant has, whatever the role (their own read cursor).
  */
-export type AccessMode = 'read' | 'write' | 'moderate';
+export type AccessMode = 'read' | 'write' | 'moderate' | 'member';
 
 export interface SessionAccess {
   session: SessionRow;
@@ -46,6 +47,7 @@ export async function authorizeSession(
 }
 
 export function isAllowed(actor: Actor, isParticipant: boolean, mode: AccessMode): boolean {
+  if (mode === 'member') return isParticipant;
   switch (actor.role) {
     case 'admin':
       return true;

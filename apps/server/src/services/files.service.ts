@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { TChatMessage } from '@chat/contracts';
 import type { EventBus, Transport } from '../bus/bus.js';
 import { ChatError } from '../errors.js';
 import type { Actor } from '../domain/types.js';
-import type { BlobStore } from '../media/blob-store.js';
+import { type BlobStore, THUMBNAIL_NAME, thumbnailKey } from '../media/blob-store.js';
 import { displayFileName, sniffUpload, storageFileName, type UploadEndpoint } from '../media/file-kind.js';
 import type { FileUrlSigner, FileVariant } from '../media/file-urls.js';
 import { audioDuration, reencodeImage } from '../media/media-processing.js';
@@ -49,8 +48,6 @@ export interface FileDownload {
   open(range?: { start: number; end: number }): Promise<{ stream: Readable; size: number } | null>;
 }
 
-const THUMBNAIL_NAME = 'thumbnail.webp';
-const thumbnailKey = (storageKey: string) => `${dirname(storageKey)}/${THUMBNAIL_NAME}`;
 
 export function createFilesService(deps: FilesServiceDeps) {
   const { store, bus, rateLimiter, blobStore, scanner } = deps;
@@ -184,11 +181,6 @@ export function createFilesService(deps: FilesServiceDeps) {
         size: () => blobStore.size(key),
         open: (range) => blobStore.read(key, range),
       };
-    },
-
-    /** Removes a deleted message's blobs (moderation deletes are final for files too). */
-    async removeBlobs(storageKey: string): Promise<void> {
-      await blobStore.delete([storageKey, thumbnailKey(storageKey)]);
     },
   };
 }

@@ -12,6 +12,7 @@ import {
 import type { z } from 'zod';
 import type { EventBus, Transport } from '../bus/bus.js';
 import { ChatError } from '../errors.js';
+import { type BlobStore, thumbnailKey } from '../media/blob-store.js';
 import type { Actor, MessageRow, ParticipantRow } from '../domain/types.js';
 import type { Store } from '../repositories/store.js';
 import { assertActive, authorizeSession } from './access.policy.js';
@@ -23,6 +24,7 @@ export interface MessagesServiceDeps {
   bus: EventBus;
   rateLimiter: RateLimiter;
   fileUrls: FileUrls;
+  blobStore: BlobStore;
 }
 
 /** Thrown inside the insert transaction to roll back the seq bump when the id already exists. */
@@ -69,7 +71,7 @@ export async function appendMessage(store: Store, draft: MessageDraft): Promise<
   });
 }
 
-export function createMessagesService({ store, bus, rateLimiter, fileUrls }: MessagesServiceDeps) {
+export function createMessagesService({ store, bus, rateLimiter, fileUrls, blobStore }: MessagesServiceDeps) {
   const { repos } = store;
 
   async function present(
@@ -276,10 +278,8 @@ export function createMessagesService({ store, bus, rateLimiter, fileUrls }: Mes
     async markRead(actor: Actor, messageId: string): Promise<TMarkReadResponse> {
       const message = await repos.messages.findById(messageId);
       if (!message) throw new ChatError('MESSAGE_NOT_FOUND');
-      const access = await authorizeSession(repos, actor, message.sessionId, 'read', 'message.mark_read');
-      if (!access.membership) {
-        throw new ChatError('CHAT_ACCESS_DENIED', 'Only participants have read receipts in a session');
-      }
+      // Only participants have a read cursor; refused before the audit log records an access.
+      await authorizeSession(repos, actor, message.sessionId, 'member', 'message.mark_read');
       const cursor = await repos.sessions.advanceCursor(message.sessionId, actor.id, message.seq);
       if (!cursor) throw new ChatError('CHAT_ACCESS_DENIED');
       const result: TMarkReadResponse = {
@@ -299,6 +299,11 @@ export function createMessagesService({ store, bus, rateLimiter, fileUrls }: Mes
       const mode = message.senderId === actor.id ? 'write' : 'moderate';
       const access = await authorizeSession(repos, actor, message.sessionId, mode, 'message.delete');
       const deleted = await repos.messages.softDelete(messageId, actor.id);
+      if (deleted?.storageKey) {
+        // A deleted file is gone for good, not just hidden. If the store fails here, the blob
+        // is an orphan no link can reach (downloads need a live message), not a visible file.
+        await blobStore.delete([deleted.storageKey, thumbnailKey(deleted.storageKey)]).catch(() => {});
+      }
       if (deleted) {
         bus.publish('message.deleted', {
           sessionId: message.sessionId,
