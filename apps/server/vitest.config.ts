@@ -29,7 +29,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', ...leftOut.map((s) => s.pattern), ...(hasSupabase ? [] : [supabaseSuite])],
-    testTimeout: 20_000,
+    // Generous: a test that starts its own app waits for PGlite, slow on a loaded 2-core machine.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     // Each file opens its own database (PGlite in memory, or the shared PostgreSQL); two at a
     // time fits a 2-core machine.

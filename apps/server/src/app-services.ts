@@ -3,6 +3,7 @@ import { type AuthService, createAuthService } from './auth/auth.service.js';
 import type { DevAuthService } from './auth/dev-auth.service.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import type { Store } from './repositories/store.js';
+import { createMessageCommitter } from './services/message-committer.js';
 import { createMessagesService, type MessagesService } from './services/messages.service.js';
 import type { BlobStore } from './media/blob-store.js';
 import type { FileUrlSigner } from './media/file-urls.js';
@@ -36,7 +37,8 @@ export interface ServiceDeps {
   signer: FileUrlSigner;
 }
 
-export function createAppServices(deps: ServiceDeps): AppServices {
+export function createAppServices(base: ServiceDeps): AppServices {
+  const deps = { ...base, committer: createMessageCommitter(base.store) };
   return {
     auth: createAuthService(deps.verifier, deps.store.repos.profiles),
     devAuth: deps.devAuth,

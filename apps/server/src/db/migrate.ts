@@ -39,12 +39,12 @@ export async function migrate(database: Database): Promise<string[]> {
 
 /**
  * One statement per `execute`: the extended query protocol (and PGlite's `query`) takes a single
- * statement. Statements end with a semicolon at the end of a line; a body that needs inner
- * line-ending semicolons (a function) would need a smarter splitter.
+ * statement. Statements end with a semicolon at the end of a line (a `-- comment` may follow it);
+ * a body that needs inner line-ending semicolons (a function) would need a smarter splitter.
  */
 export function splitStatements(text: string): string[] {
   return text
-    .split(/;[ \t]*(?:\r?\n|$)/)
+    .split(/;[ \t]*(?:--[^\n]*)?(?:\r?\n|$)/)
     .map((chunk) =>
       chunk
         .split('\n')

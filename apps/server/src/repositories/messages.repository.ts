@@ -51,6 +51,27 @@ export function createMessagesRepository(db: Executor) {
       return rows[0] ? toMessage(rows[0]) : null;
     },
 
+    /** Inserts several messages in one statement; returns the ids actually inserted. */
+    async insertMany(messages: readonly NewMessage[]): Promise<Set<string>> {
+      if (messages.length === 0) return new Set();
+      const rows = await db
+        .insert(chatMessages)
+        .values([...messages])
+        .onConflictDoNothing()
+        .returning({ id: chatMessages.id });
+      return new Set(rows.map((r) => r.id));
+    },
+
+    /** Which of these ids are already stored. */
+    async existingIds(ids: readonly string[]): Promise<Set<string>> {
+      if (ids.length === 0) return new Set();
+      const rows = await db
+        .select({ id: chatMessages.id })
+        .from(chatMessages)
+        .where(inArray(chatMessages.id, [...ids]));
+      return new Set(rows.map((r) => r.id));
+    },
+
     async findById(id: string): Promise<MessageRow | null> {
       const rows = await db.select().from(chatMessages).where(eq(chatMessages.id, id)).limit(1);
       return rows[0] ? toMessage(rows[0]) : null;

@@ -190,6 +190,38 @@ export function createSessionsRepository(db: Executor) {
       return row?.at ? { seq: Number(row.seq), at: row.at } : null;
     },
 
+    /**
+     * Reserves `count` consecutive seqs of an active session under its row lock (held until
+     * commit). Returns the first one, or null when the session is not active.
+     */
+    async reserveSeqs(sessionId: string, count: number): Promise<{ firstSeq: number; at: Date } | null> {
+      const rows = await db
+        .update(chatSessions)
+        .set({
+          lastSeq: sql`${chatSessions.lastSeq} + ${count}`,
+          lastMessageAt: sql`now()`,
+          activityAt: sql`now()`,
+        })
+        .where(and(eq(chatSessions.id, sessionId), eq(chatSessions.status, 'active')))
+        .returning({ lastSeq: chatSessions.lastSeq, at: chatSessions.lastMessageAt });
+      const row = rows[0];
+      return row?.at ? { firstSeq: Number(row.lastSeq) - count + 1, at: row.at } : null;
+    },
+
+    /** Moves several read cursors forward at once (never back). */
+    async advanceCursors(cursors: ReadonlyArray<{ sessionId: string; userId: string; seq: number }>): Promise<void> {
+      if (cursors.length === 0) return;
+      const values = sql.join(
+        cursors.map((c) => sql`(${c.sessionId}::uuid, ${c.userId}::uuid, ${c.seq}::bigint)`),
+        sql`, `,
+      );
+      await db.execute(sql`
+        UPDATE chat_participants AS p
+        SET last_read_seq = v.seq, last_read_at = now()
+        FROM (VALUES ${values}) AS v(session_id, user_id, seq)
+        WHERE p.session_id = v.session_id AND p.user_id = v.user_id AND p.last_read_seq < v.seq`);
+    },
+
     async updateStatus(sessionId: string, status: SessionRow['status']): Promise<SessionRow | null> {
       const rows = await db
         .update(chatSessions)

@@ -13,7 +13,7 @@ import type { Scanner } from '../media/scanner.js';
 import type { Store } from '../repositories/store.js';
 import { assertActive, authorizeSession } from './access.policy.js';
 import { type FileUrls, presentMessages } from './message-view.js';
-import { appendMessage } from './messages.service.js';
+import type { MessageCommitter } from './message-committer.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 export interface FilesServiceDeps {
@@ -24,6 +24,7 @@ export interface FilesServiceDeps {
   scanner: Scanner;
   signer: FileUrlSigner;
   fileUrls: FileUrls;
+  committer: MessageCommitter;
 }
 
 /** An upload spooled to a temporary file by the transport (within the size limit). */
@@ -115,7 +116,7 @@ export function createFilesService(deps: FilesServiceDeps) {
         await blobStore.put(storageKey, filePath, kind.mime);
         stored.push(storageKey);
 
-        await appendMessage(store, {
+        await deps.committer.append({
           id: messageId,
           sessionId: upload.sessionId,
           senderId: actor.id,

@@ -17,6 +17,7 @@ import type { Actor, MessageRow, ParticipantRow } from '../domain/types.js';
 import type { Store } from '../repositories/store.js';
 import { assertActive, authorizeSession } from './access.policy.js';
 import { type FileUrls, presentMessages } from './message-view.js';
+import { DuplicateMessageId, type MessageCommitter } from './message-committer.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 export interface MessagesServiceDeps {
@@ -25,53 +26,17 @@ export interface MessagesServiceDeps {
   rateLimiter: RateLimiter;
   fileUrls: FileUrls;
   blobStore: BlobStore;
+  committer: MessageCommitter;
 }
 
-/** Thrown inside the insert transaction to roll back the seq bump when the id already exists. */
-export class DuplicateMessageId extends Error {}
-
-export interface MessageDraft {
-  id: string;
-  sessionId: string;
-  senderId: string;
-  type: TMessageType;
-  content: string | null;
-  file: { storageKey: string; fileName: string; fileSize: number; mimeType: string } | null;
-  metadata: Record<string, unknown>;
-  /** Sending moves the sender's read cursor (participants only). */
-  advanceSenderCursor: boolean;
-}
-
-/**
- * Commits one message with the session's next `seq`, in one transaction: gap-free order, the
- * session's activity time, the sender's read cursor. Throws SESSION_INACTIVE when the session
- * stopped being active, DuplicateMessageId when the id exists.
- */
-export async function appendMessage(store: Store, draft: MessageDraft): Promise<void> {
-  await store.transaction(async (tx) => {
-    const next = await tx.sessions.nextSeq(draft.sessionId);
-    if (!next) throw new ChatError('SESSION_INACTIVE');
-    const row = await tx.messages.insert({
-      id: draft.id,
-      sessionId: draft.sessionId,
-      seq: next.seq,
-      senderId: draft.senderId,
-      type: draft.type,
-      content: draft.content,
-      storageKey: draft.file?.storageKey ?? null,
-      fileName: draft.file?.fileName ?? null,
-      fileSize: draft.file?.fileSize ?? null,
-      mimeType: draft.file?.mimeType ?? null,
-      metadata: draft.metadata,
-      createdAt: next.at,
-    });
-    if (!row) throw new DuplicateMessageId();
-    // Replying means you have seen what came before; your own messages are never unread.
-    if (draft.advanceSenderCursor) await tx.sessions.advanceCursor(draft.sessionId, draft.senderId, next.seq);
-  });
-}
-
-export function createMessagesService({ store, bus, rateLimiter, fileUrls, blobStore }: MessagesServiceDeps) {
+export function createMessagesService({
+  store,
+  bus,
+  rateLimiter,
+  fileUrls,
+  blobStore,
+  committer,
+}: MessagesServiceDeps) {
   const { repos } = store;
 
   async function present(
@@ -160,7 +125,7 @@ export function createMessagesService({ store, bus, rateLimiter, fileUrls, blobS
 
       const id = input.id ?? randomUUID();
       try {
-        await appendMessage(store, {
+        await committer.append({
           id,
           sessionId: input.session_id,
           senderId: actor.id,

@@ -6,6 +6,7 @@ import {
   ZSessionIdParams,
   ZUpdateSessionRequest,
 } from '@chat/contracts';
+import { z } from 'zod';
 import { authedProcedure, router } from './trpc.js';
 
 export const sessionsRouter = router({
@@ -22,6 +23,7 @@ export const sessionsRouter = router({
   /** `created: false` when the booking already had its session. */
   create: authedProcedure
     .input(ZCreateSessionRequest)
+    .output(z.object({ session: ZChatSessionDetail, created: z.boolean() }))
     .mutation(({ ctx, input }) => ctx.services.sessions.create(ctx.actor, input)),
 
   updateStatus: authedProcedure

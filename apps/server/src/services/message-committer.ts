@@ -1,0 +1,151 @@
+import type { TMessageType } from '@chat/contracts';
+import { ChatError } from '../errors.js';
+import type { NewMessage } from '../repositories/messages.repository.js';
+import type { Repositories, Store } from '../repositories/store.js';
+
+export interface MessageDraft {
+  id: string;
+  sessionId: string;
+  senderId: string;
+  type: TMessageType;
+  content: string | null;
+  file: { storageKey: string; fileName: string; fileSize: number; mimeType: string } | null;
+  metadata: Record<string, unknown>;
+  /** Sending moves the sender's read cursor (participants only). */
+  advanceSenderCursor: boolean;
+}
+
+/** The id is already stored (a retry, or another sender's id): the caller resolves which. */
+export class DuplicateMessageId extends Error {}
+
+interface Pending {
+  draft: MessageDraft;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export interface MessageCommitter {
+  /**
+   * Resolves once the message is committed with the session's next `seq` (gap-free), the
+   * session's activity time and the sender's read cursor. Rejects with SESSION_INACTIVE,
+   * DuplicateMessageId, or the database's error (then nothing of it was stored).
+   */
+  append(draft: MessageDraft): Promise<void>;
+}
+
+/** Most messages committed in one transaction. */
+const MAX_BATCH = 256;
+
+/**
+ * Group commit: messages that arrive while a transaction is in flight are committed together
+ * in the next one, so one commit (and one fsync) serves many senders. A lone message is not
+ * delayed: it starts a transaction at once. Every caller still learns the outcome of its own
+ * message only after that message's transaction committed.
+ */
+export function createMessageCommitter(store: Store): MessageCommitter {
+  let queue: Pending[] = [];
+  let flushing = false;
+
+  async function flush(): Promise<void> {
+    if (flushing || queue.length === 0) return;
+    flushing = true;
+    const batch = queue.slice(0, MAX_BATCH);
+    queue = queue.slice(MAX_BATCH);
+    try {
+      await commitBatch(batch);
+    } finally {
+      flushing = false;
+      if (queue.length > 0) void flush();
+    }
+  }
+
+  async function commitBatch(batch: Pending[]): Promise<void> {
+    let outcomes: Map<Pending, Error | null>;
+    try {
+      outcomes = await store.transaction((repos) => writeBatch(repos, batch));
+    } catch (error) {
+      if (!(error instanceof ConcurrentDuplicate) || batch.length === 1) {
+        const failure = error instanceof ConcurrentDuplicate ? new DuplicateMessageId() : error;
+        for (const p of batch) p.reject(failure);
+        return;
+      }
+      // Another node stored one of these ids between our check and our insert: commit each
+      // alone, so only that one fails.
+      for (const p of batch) await commitBatch([p]);
+      return;
+    }
+    for (const p of batch) {
+      const error = outcomes.get(p) ?? null;
+      if (error) p.reject(error);
+      else p.resolve();
+    }
+  }
+
+  return {
+    append(draft) {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ draft, resolve, reject });
+        void flush();
+      });
+    },
+  };
+}
+
+class ConcurrentDuplicate extends Error {}
+
+/** One transaction for the whole batch; returns each message's own failure (or null). */
+async function writeBatch(repos: Repositories, batch: Pending[]): Promise<Map<Pending, Error | null>> {
+  const outcomes = new Map<Pending, Error | null>();
+  const existing = await repos.messages.existingIds(batch.map((p) => p.draft.id));
+  const seen = new Set<string>();
+  const accepted: Pending[] = [];
+  for (const p of batch) {
+    if (existing.has(p.draft.id) || seen.has(p.draft.id)) outcomes.set(p, new DuplicateMessageId());
+    else {
+      seen.add(p.draft.id);
+      accepted.push(p);
+    }
+  }
+
+  // Lock sessions in id order, so concurrent batches (other nodes) cannot deadlock.
+  const bySession = new Map<string, Pending[]>();
+  for (const p of accepted) bySession.set(p.draft.sessionId, [...(bySession.get(p.draft.sessionId) ?? []), p]);
+  const rows: NewMessage[] = [];
+  const cursors = new Map<string, { sessionId: string; userId: string; seq: number }>();
+  for (const sessionId of [...bySession.keys()].sort()) {
+    const pending = bySession.get(sessionId) ?? [];
+    const reserved = await repos.sessions.reserveSeqs(sessionId, pending.length);
+    if (!reserved) {
+      for (const p of pending) outcomes.set(p, new ChatError('SESSION_INACTIVE'));
+      continue;
+    }
+    pending.forEach((p, i) => {
+      const seq = reserved.firstSeq + i;
+      const { draft } = p;
+      rows.push({
+        id: draft.id,
+        sessionId: draft.sessionId,
+        seq,
+        senderId: draft.senderId,
+        type: draft.type,
+        content: draft.content,
+        storageKey: draft.file?.storageKey ?? null,
+        fileName: draft.file?.fileName ?? null,
+        fileSize: draft.file?.fileSize ?? null,
+        mimeType: draft.file?.mimeType ?? null,
+        metadata: draft.metadata,
+        createdAt: reserved.at,
+      });
+      // Replying means you have seen what came before; your own messages are never unread.
+      if (draft.advanceSenderCursor) {
+        cursors.set(`${draft.sessionId}:${draft.senderId}`, { sessionId: draft.sessionId, userId: draft.senderId, seq });
+      }
+      outcomes.set(p, null);
+    });
+  }
+  const inserted = await repos.messages.insertMany(rows);
+  // A seq was reserved for every row: a row the insert skipped would leave a gap. Roll back.
+  if (inserted.size !== rows.length) throw new ConcurrentDuplicate();
+  await repos.sessions.advanceCursors([...cursors.values()]);
+  return outcomes;
+}
