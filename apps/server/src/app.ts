@@ -40,6 +40,8 @@ import { sessionsRoutes } from './transport/rest/sessions.routes.js';
 import type { ChatServer } from './transport/socket/socket-types.js';
 import { createSocketServer } from './transport/socket/socket.server.js';
 import { type AppRouter, appRouter } from './transport/trpc/app.router.js';
+import { chatErrorOf } from './transport/trpc/trpc.js';
+import { createMetrics, type Metrics } from './metrics.js';
 
 export interface AppDeps {
   config: Config;
@@ -47,6 +49,8 @@ export interface AppDeps {
   redis?: Redis | undefined;
   /** A dedicated connection for the Socket.IO adapter (it blocks on stream reads). */
   adapterRedis?: Redis | undefined;
+  /** Metrics registry (a test or an embedding app may bring its own). */
+  metrics?: Metrics;
   /** Replaces the configured blob store (tests of the storage contract). */
   blobStore?: BlobStore;
   /** Replaces the configured scanner. */
@@ -76,9 +80,12 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  registerErrorHandling(app);
+  const metrics = deps.metrics ?? createMetrics();
+  registerErrorHandling(app, (route, code) => metrics.errors.inc({ route, code }));
 
-  const store = createStore(database);
+  const store = createStore(database, (operation, seconds) =>
+    metrics.dbQuerySeconds.observe({ operation }, seconds),
+  );
   const bus = createEventBus((error) => app.log.error({ err: error }, 'event subscriber failed'));
   const devSecret = config.auth.kind === 'dev' ? loadDevSecret(config.dataDir) : undefined;
   const devAuth = devSecret ? createDevAuthService(devSecret) : null;
@@ -88,7 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const services = createAppServices({
     store,
     bus,
-    rateLimiter: createRateLimiter(config.rateLimits, redis),
+    rateLimiter: createRateLimiter(config.rateLimits, redis, (budget) => metrics.rateLimited.inc({ budget })),
     verifier: createVerifier(config, devSecret),
     devAuth,
     fileUrls: fileUrls(config, signer),
@@ -124,6 +131,13 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   if (redis) readiness.push({ name: 'redis', check: async () => void (await redis.ping()) });
   if (scanner.kind !== 'none') readiness.push({ name: 'scanner', check: () => scanner.ping() });
   await app.register(healthRoutes, { checks: readiness });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  bus.subscribe('message.created', ({ message, transport }) => {
+    metrics.messages.inc({ type: message.type, transport });
+    if (message.file_size) metrics.uploadBytes.inc({ type: message.type }, message.file_size);
+  });
   await app.register(sessionsRoutes, { services });
   await app.register(messagesRoutes, { services });
   await app.register(filesRoutes, { services, tempDir: resolve(config.dataDir, 'tmp', 'uploads') });
@@ -139,6 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
         origin: `${req.protocol}://${req.host}`,
       }),
       onError: ({ error, path }) => {
+        metrics.errors.inc({ route: `trpc ${path ?? 'unknown'}`, code: chatErrorOf(error).code });
         if (error.code === 'INTERNAL_SERVER_ERROR' && !(error.cause instanceof ChatError)) {
           app.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
         }
@@ -160,6 +175,11 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     isAllowedOrigin,
     adapterRedis: deps.adapterRedis,
     log: (error, message) => app.log.error({ err: error }, message),
+    onError: (event, code) => metrics.errors.inc({ route: `socket ${event}`, code }),
+  });
+  sockets.io.on('connection', (socket) => {
+    metrics.openSockets.inc();
+    socket.on('disconnect', () => metrics.openSockets.dec());
   });
   // Sockets go first, so the HTTP server can close once they are gone.
   app.addHook('preClose', async () => {

@@ -5,14 +5,43 @@ import { createMessagesRepository } from './messages.repository.js';
 import { createProfilesRepository } from './profiles.repository.js';
 import { createSessionsRepository } from './sessions.repository.js';
 
-export function createRepositories(db: Executor) {
-  return {
+/** Called with each repository call's name and duration (metrics). */
+export type QueryTimer = (operation: string, seconds: number) => void;
+
+export function createRepositories(db: Executor, timer?: QueryTimer) {
+  const repos = {
     profiles: createProfilesRepository(db),
     bookings: createBookingsRepository(db),
     sessions: createSessionsRepository(db),
     messages: createMessagesRepository(db),
     audit: createAuditRepository(db),
   };
+  return timer ? timed(repos, timer) : repos;
+}
+
+/** Wraps every repository method to report its duration, keeping the types as they are. */
+function timed<T extends Record<string, Record<string, unknown>>>(repos: T, timer: QueryTimer): T {
+  const wrapped: Record<string, Record<string, unknown>> = {};
+  for (const [name, repo] of Object.entries(repos)) {
+    wrapped[name] = Object.fromEntries(
+      Object.entries(repo).map(([method, fn]) => {
+        if (typeof fn !== 'function') return [method, fn];
+        const operation = `${name}.${method}`;
+        return [
+          method,
+          async (...args: unknown[]) => {
+            const started = performance.now();
+            try {
+              return await (fn as (...a: unknown[]) => Promise<unknown>).apply(repo, args);
+            } finally {
+              timer(operation, (performance.now() - started) / 1000);
+            }
+          },
+        ];
+      }),
+    );
+  }
+  return wrapped as T;
 }
 export type Repositories = ReturnType<typeof createRepositories>;
 
@@ -23,10 +52,10 @@ export interface Store {
   ping(): Promise<void>;
 }
 
-export function createStore(database: Database): Store {
+export function createStore(database: Database, timer?: QueryTimer): Store {
   return {
-    repos: createRepositories(database.db),
-    transaction: (fn) => database.transaction((tx) => fn(createRepositories(tx))),
+    repos: createRepositories(database.db, timer),
+    transaction: (fn) => database.transaction((tx) => fn(createRepositories(tx, timer))),
     ping: () => database.ping(),
   };
 }

@@ -27,7 +27,11 @@ export interface RateLimits {
  * rate-limiter-flexible: fixed windows that start at the key's first hit, atomic in Redis, and an
  * in-memory "insurance" limiter that takes over per node while Redis is unreachable.
  */
-export function createRateLimiter(limits: RateLimits, redis?: Redis): RateLimiter {
+export function createRateLimiter(
+  limits: RateLimits,
+  redis?: Redis,
+  onRefusal: (budget: Budget) => void = () => {},
+): RateLimiter {
   const points: Record<Budget, number> = {
     messages: limits.messagesPerMinute,
     voice_notes: limits.voiceNotesPerMinute,
@@ -57,6 +61,7 @@ export function createRateLimiter(limits: RateLimits, redis?: Redis): RateLimite
         await limiters[budget].consume(userId);
       } catch (rejection) {
         if (rejection instanceof RateLimiterRes) {
+          onRefusal(budget);
           throw new ChatError('RATE_LIMIT_EXCEEDED', undefined, {
             retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
             details: [`At most ${points[budget]} ${budget.replace('_', ' ')} per minute`],

@@ -62,10 +62,14 @@ export function toChatError(error: unknown): ChatError {
   return new ChatError('INTERNAL_ERROR', undefined, { cause: error });
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(
+  app: FastifyInstance,
+  onError: (route: string, code: TErrorCode) => void = () => {},
+): void {
   app.setErrorHandler((error, request, reply) => {
     const chatError = toChatError(error);
     if (chatError.code === 'INTERNAL_ERROR') request.log.error({ err: error }, 'unhandled error');
+    onError(`${request.method} ${request.routeOptions.url ?? 'unknown'}`, chatError.code);
     return sendError(reply, chatError);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -24,10 +24,17 @@ export class SocketConnection {
   private queue: Promise<void> = Promise.resolve();
   private expiryTimer: NodeJS.Timeout | undefined;
   private readonly onLog: (error: unknown) => void;
+  private readonly onError: (event: string, code: TErrorCode) => void;
 
-  constructor(socket: ChatSocket, services: AppServices, onLog: (error: unknown) => void) {
+  constructor(
+    socket: ChatSocket,
+    services: AppServices,
+    onLog: (error: unknown) => void,
+    onError: (event: string, code: TErrorCode) => void = () => {},
+  ) {
     this.socket = socket;
     this.onLog = onLog;
+    this.onError = onError;
     this.ready = this.authenticate(services);
     socket.on('disconnect', () => clearTimeout(this.expiryTimer));
   }
@@ -105,6 +112,7 @@ export class SocketConnection {
         } catch (error) {
           const chatError = concealed(toChatError(error));
           if (chatError.code === 'INTERNAL_ERROR') this.onLog(error);
+          this.onError(event, chatError.code);
           this.socket.emit('error', {
             code: chatError.code,
             error: chatError.message,

@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Redis } from 'ioredis';
 import { Server } from 'socket.io';
+import type { TErrorCode } from '@chat/contracts';
 import type { AppServices } from '../../app-services.js';
 import type { EventBus } from '../../bus/bus.js';
 import { registerChatHandlers } from './chat.handlers.js';
@@ -19,6 +20,11 @@ export interface SocketServerOptions {
   /** A dedicated Redis connection for the adapter (several nodes), or none for one node. */
   adapterRedis?: Redis | undefined;
   log: (error: unknown, message: string) => void;
+  /** Every error answered to a socket event (metrics). */
+  onError?: (event: string, code: TErrorCode) => void;
+  /** Heartbeat: a peer that vanished is dropped within interval + timeout. */
+  pingIntervalMs?: number;
+  pingTimeoutMs?: number;
 }
 
 /** Largest frame a client may send; a chat payload is a few KB at most. */
@@ -27,6 +33,8 @@ export const MAX_SOCKET_PAYLOAD_BYTES = 64 * 1024;
 export function createSocketServer(options: SocketServerOptions): { io: ChatServer; close(): Promise<void> } {
   const io: ChatServer = new Server(options.httpServer, {
     maxHttpBufferSize: MAX_SOCKET_PAYLOAD_BYTES,
+    pingInterval: options.pingIntervalMs ?? 25_000,
+    pingTimeout: options.pingTimeoutMs ?? 20_000,
     // Cross-site WebSocket hijacking: a browser page from another origin cannot open a socket.
     allowRequest: (request, callback) => {
       const origin = request.headers.origin;
@@ -48,23 +56,26 @@ export function createSocketServer(options: SocketServerOptions): { io: ChatServ
   io.on('connection', (socket) => {
     // Handlers are registered synchronously, so events sent right after connecting are queued
     // until authentication settles rather than lost.
-    const connection = new SocketConnection(socket, options.services, (error) =>
-      options.log(error, 'socket handler failed'),
+    const connection = new SocketConnection(
+      socket,
+      options.services,
+      (error) => options.log(error, 'socket handler failed'),
+      options.onError,
     );
     registerChatHandlers(io, connection, new TypingState(io, socket), options.services, clusterReachable);
   });
 
   return {
     io,
+    /**
+     * Shutting down: the transports are closed without a Socket.IO "disconnect" packet, so
+     * clients treat it as a network drop and reconnect (to another node) by themselves, then
+     * catch up with since_seq. The HTTP server is Fastify's to close.
+     */
     async close() {
       stopGateway();
-      io.local.disconnectSockets(true);
       io.engine.close();
-      await new Promise<void>((resolve) => {
-        // Closes the adapter; the HTTP server itself is Fastify's to close.
-        void io.of('/').adapter.close?.();
-        resolve();
-      });
+      await io.of('/').adapter.close?.();
     },
   };
 }
