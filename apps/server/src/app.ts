@@ -73,11 +73,27 @@ const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url
 export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const { config, database, redis } = deps;
   const app = Fastify({
-    logger: deps.logger ?? { level: config.logLevel, redact: ['req.headers.authorization'] },
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      // Requests are logged by method, path and status only: never headers (tokens), bodies
+      // (message text, files) or a file link's signature.
+      serializers: {
+        req: (request: FastifyRequest) => ({
+          method: request.method,
+          url: request.url.replace(/signature=[^&]+/, 'signature=[redacted]'),
+          remoteAddress: request.ip,
+        }),
+      },
+    },
     bodyLimit: 256 * 1024,
     trustProxy: true,
+    // A caller's X-Request-Id is kept (so a request can be followed across services), else a UUID.
+    requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   const metrics = deps.metrics ?? createMetrics();
@@ -151,6 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
         services,
         authorization: req.headers.authorization,
         origin: `${req.protocol}://${req.host}`,
+        requestId: req.id,
       }),
       onError: ({ error, path }) => {
         metrics.errors.inc({ route: `trpc ${path ?? 'unknown'}`, code: chatErrorOf(error).code });
@@ -169,6 +186,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   }
 
   const sockets = createSocketServer({
+    logger: app.log,
     httpServer: app.server,
     services,
     bus,

@@ -18,6 +18,8 @@ export interface DomainEvents {
     message: TChatMessage;
     participantIds: string[];
     transport: Transport;
+    /** The request that caused it, so logs connect the write and its fan-out. */
+    requestId?: string | undefined;
   };
   'message.deleted': { sessionId: string; messageId: string; participantIds: string[] };
   'reaction.changed': { change: TReactionChange; userName: string };

@@ -9,6 +9,8 @@ export interface Actor {
   avatarUrl: string | null;
   /** The origin the request came to (`https://chat.example`), for absolute file links. */
   origin?: string | undefined;
+  /** Follows the request into logs of what it caused (the socket fan-out). */
+  requestId?: string | undefined;
 }
 
 export interface ProfileRow {

@@ -144,6 +144,7 @@ export function createFilesService(deps: FilesServiceDeps) {
         message,
         participantIds: access.participants.map((p) => p.userId),
         transport,
+        requestId: actor.requestId,
       });
       return message;
     },

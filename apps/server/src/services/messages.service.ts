@@ -149,6 +149,7 @@ export function createMessagesService({
         message,
         participantIds: participants.map((p) => p.userId),
         transport,
+        requestId: actor.requestId,
       });
       return { message, created: true };
     },

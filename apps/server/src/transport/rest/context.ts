@@ -6,5 +6,5 @@ import type { AppServices } from '../../app-services.js';
 /** Authenticates a REST request from its `Authorization: Bearer` header. */
 export async function requireActor(services: AppServices, request: FastifyRequest): Promise<Actor> {
   const { actor } = await services.auth.authenticate(bearerToken(request.headers.authorization));
-  return { ...actor, origin: `${request.protocol}://${request.host}` };
+  return { ...actor, origin: `${request.protocol}://${request.host}`, requestId: request.id };
 }

@@ -22,6 +22,7 @@ export class SocketConnection {
   /** Sessions this socket has joined, in join order (the last one is the typing default). */
   readonly joined: string[] = [];
   private queue: Promise<void> = Promise.resolve();
+  private eventCount = 0;
   private expiryTimer: NodeJS.Timeout | undefined;
   private readonly onLog: (error: unknown) => void;
   private readonly onError: (event: string, code: TErrorCode) => void;
@@ -108,7 +109,9 @@ export class SocketConnection {
               details: parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`),
             });
           }
-          response = { ok: true, data: await run(actor, parsed.data) };
+          // Each event is its own request: its id follows it into the fan-out logs.
+          const requestId = `${this.socket.id}:${++this.eventCount}`;
+          response = { ok: true, data: await run({ ...actor, requestId }, parsed.data) };
         } catch (error) {
           const chatError = concealed(toChatError(error));
           if (chatError.code === 'INTERNAL_ERROR') this.onLog(error);

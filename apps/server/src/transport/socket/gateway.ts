@@ -3,14 +3,19 @@ import { toSocketMessage } from '../../services/message-view.js';
 import { sessionRoom, userRoom } from './rooms.js';
 import type { ChatServer } from './socket-types.js';
 
+export interface FanOutLogger {
+  debug(fields: Record<string, unknown>, message: string): void;
+}
+
 /**
  * Turns committed domain events into Socket.IO emits. This is the only place that broadcasts
  * writes, so a message sent over REST, tRPC or the socket reaches every client the same way;
  * the adapter carries each emit to the other nodes.
  */
-export function registerGateway(io: ChatServer, bus: EventBus): () => void {
+export function registerGateway(io: ChatServer, bus: EventBus, logger: FanOutLogger): () => void {
   const unsubscribe = [
-    bus.subscribe('message.created', ({ message, participantIds }) => {
+    bus.subscribe('message.created', ({ message, participantIds, requestId }) => {
+      logger.debug({ reqId: requestId, sessionId: message.session_id, seq: message.seq }, 'fan-out new_message');
       io.to(sessionRoom(message.session_id)).emit('new_message', toSocketMessage(message));
       if (participantIds.length > 0) {
         io.to(participantIds.map(userRoom)).emit('chat_activity', {

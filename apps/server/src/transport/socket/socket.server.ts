@@ -7,7 +7,7 @@ import type { AppServices } from '../../app-services.js';
 import type { EventBus } from '../../bus/bus.js';
 import { registerChatHandlers } from './chat.handlers.js';
 import { SocketConnection } from './connection.js';
-import { registerGateway } from './gateway.js';
+import { type FanOutLogger, registerGateway } from './gateway.js';
 import type { ChatServer } from './socket-types.js';
 import { TypingState } from './typing.js';
 
@@ -20,6 +20,7 @@ export interface SocketServerOptions {
   /** A dedicated Redis connection for the adapter (several nodes), or none for one node. */
   adapterRedis?: Redis | undefined;
   log: (error: unknown, message: string) => void;
+  logger: FanOutLogger;
   /** Every error answered to a socket event (metrics). */
   onError?: (event: string, code: TErrorCode) => void;
   /** Heartbeat: a peer that vanished is dropped within interval + timeout. */
@@ -48,7 +49,7 @@ export function createSocketServer(options: SocketServerOptions): { io: ChatServ
     ...(options.adapterRedis ? { adapter: createAdapter(options.adapterRedis, { maxLen: 100_000 }) } : {}),
   });
 
-  const stopGateway = registerGateway(io, options.bus);
+  const stopGateway = registerGateway(io, options.bus, options.logger);
   // The adapter's client queues commands while Redis is away; presence lookups must not wait on it.
   const adapterRedis = options.adapterRedis;
   const clusterReachable = () => adapterRedis === undefined || adapterRedis.status === 'ready';

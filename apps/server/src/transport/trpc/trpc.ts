@@ -11,6 +11,7 @@ export interface TrpcContext {
   authorization: string | undefined;
   /** The origin the request came to, for absolute file links. */
   origin: string;
+  requestId: string;
 }
 
 /** One table from the service's error codes to tRPC's (the HTTP status follows from these). */
@@ -82,5 +83,5 @@ export const publicProcedure = t.procedure.use(mapChatErrors);
 
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const { actor } = await ctx.services.auth.authenticate(bearerToken(ctx.authorization));
-  return next({ ctx: { actor: { ...actor, origin: ctx.origin } } });
+  return next({ ctx: { actor: { ...actor, origin: ctx.origin, requestId: ctx.requestId } } });
 });
