@@ -1,0 +1,329 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TEST_JWT_SECRET } from './test-app.js';
+
+/** apps/server: where `src/main.ts` and its `node_modules/tsx` live. */
+const SERVER_DIR = fileURLToPath(new URL('../..', import.meta.url));
+/** Kept per process: enough of the end of its output to explain a failure. */
+const OUTPUT_LIMIT = 20_000;
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A port nobody listens on right now: listen on 0 on loopback, read the port, close. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
+    });
+  });
+}
+
+/** Polls `check` until it returns true, at most `timeoutMs`; false when time ran out. */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return true;
+    } catch {
+      // Not yet: try again until the deadline.
+    }
+    if (Date.now() >= deadline) return false;
+    await sleep(intervalMs);
+  }
+}
+
+/** A spawned child with its output kept, and bounded ways to end it. */
+export class ManagedProcess {
+  readonly child: ChildProcess;
+  private out = '';
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly exitedPromise: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    command: string,
+    args: string[],
+    options: { cwd?: string; env: NodeJS.ProcessEnv },
+  ) {
+    this.child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer) => {
+      this.out += chunk.toString('utf8');
+      if (this.out.length > OUTPUT_LIMIT) this.out = this.out.slice(-OUTPUT_LIMIT);
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    // Last resort: if the test process itself goes away, its children go with it.
+    const onParentExit = () => {
+      if (!this.exited) this.child.kill('SIGKILL');
+    };
+    process.once('exit', onParentExit);
+    this.exitedPromise = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        process.off('exit', onParentExit);
+        resolve();
+      });
+      this.child.once('error', (error) => {
+        keep(Buffer.from(`spawn failed: ${error.message}\n`));
+        this.exitInfo ??= { code: null, signal: null };
+        resolve();
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get exited(): boolean {
+    return this.exitInfo !== undefined;
+  }
+
+  /** How it ended, or undefined while it runs. */
+  get exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.exitInfo;
+  }
+
+  /** The last part of its stdout and stderr. */
+  output(): string {
+    return this.out;
+  }
+
+  describe(): string {
+    const state = this.exitInfo
+      ? `exited (code ${this.exitInfo.code}, signal ${this.exitInfo.signal})`
+      : `running (pid ${this.pid})`;
+    return `${this.name}: ${state}\n--- output ---\n${this.out || '(none)'}`;
+  }
+
+  /** Resolves true once the process has exited, false after `timeoutMs`. */
+  async waitForExit(timeoutMs: number): Promise<boolean> {
+    if (this.exited) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const result = await Promise.race([this.exitedPromise.then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.exited) return;
+    this.child.kill('SIGTERM');
+    if (await this.waitForExit(graceMs)) return;
+    await this.kill();
+  }
+
+  /** SIGKILL, and wait (bounded) for the exit. */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    this.child.kill('SIGKILL');
+    if (!(await this.waitForExit(5_000))) {
+      throw new Error(`${this.name} (pid ${this.pid}) did not exit after SIGKILL`);
+    }
+  }
+}
+
+export interface ServerProcessOptions {
+  name: string;
+  databaseUrl: string;
+  redisUrl: string;
+  /** More settings (e.g. RATE_LIMIT_MESSAGES_PER_MINUTE). */
+  env?: Record<string, string>;
+  /** How long `/healthz` may take to answer (migrations run before listening). */
+  readyTimeoutMs?: number;
+}
+
+export interface ServerProcess {
+  name: string;
+  port: number;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  process: ManagedProcess;
+  /** GET/POST/... against this node with a user's token; resolves the parsed JSON and status. */
+  request<T = unknown>(
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T; headers: Headers }>;
+  /** Graceful stop (SIGTERM), SIGKILL after a bound; removes its data dir. */
+  stop(): Promise<void>;
+  /** SIGKILL at once (a crashed node). */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts the real server (`src/main.ts` through tsx, sources resolved with the `source`
+ * condition) as its own process on a free loopback port, and waits for `/healthz`.
+ */
+export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
+  const port = await freePort();
+  const dataDir = join(tmpdir(), `chat-node-${options.name}-${randomUUID()}`);
+  const url = `http://127.0.0.1:${port}`;
+  // A minimal environment, so nothing from the caller's shell (a scanner, Supabase) leaks in.
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TMPDIR: process.env.TMPDIR,
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    DATABASE_URL: options.databaseUrl,
+    DATABASE_POOL_SIZE: '4',
+    REDIS_URL: options.redisUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+    FRONTEND_URL: 'http://allowed.example',
+    WEB_DIST_DIR: '/nonexistent-web-dist',
+    ...options.env,
+  };
+  const child = new ManagedProcess(
+    `node ${options.name} (port ${port})`,
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', 'src/main.ts'],
+    { cwd: SERVER_DIR, env },
+  );
+
+  const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
+  const node: ServerProcess = {
+    name: options.name,
+    port,
+    url,
+    process: child,
+    async request(method, path, token, body) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        body: (text ? JSON.parse(text) : undefined) as never,
+        headers: response.headers,
+      };
+    },
+    async stop() {
+      try {
+        await child.stop();
+      } finally {
+        cleanup();
+      }
+    },
+    async kill() {
+      try {
+        await child.kill();
+      } finally {
+        cleanup();
+      }
+    },
+  };
+
+  const healthy = await waitUntil(
+    async () => {
+      if (child.exited) return true;
+      const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1_000) });
+      return response.ok;
+    },
+    options.readyTimeoutMs ?? 40_000,
+    100,
+  );
+  if (!healthy || child.exited) {
+    const why = child.exited ? 'exited before answering /healthz' : 'no /healthz answer in time';
+    await node.kill().catch(() => undefined);
+    throw new Error(`${options.name} ${why}\n${child.describe()}`);
+  }
+  return node;
+}
+
+/** A private redis-server on loopback that a test may kill and start again on the same port. */
+export interface RedisServer {
+  port: number;
+  url: string;
+  process: ManagedProcess | undefined;
+  /** Starts (or starts again) on the same port and waits for PING. */
+  start(): Promise<void>;
+  /** SIGKILL: the outage a crash or a network cut looks like to clients. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createRedisServer(binary = 'redis-server'): Promise<RedisServer> {
+  const port = await freePort();
+  let current: ManagedProcess | undefined;
+  const server: RedisServer = {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get process() {
+      return current;
+    },
+    async start() {
+      if (current && !current.exited) throw new Error('redis-server already running');
+      const child = new ManagedProcess(
+        `redis-server :${port}`,
+        binary,
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        { env: { PATH: process.env.PATH } },
+      );
+      current = child;
+      const up = await waitUntil(async () => child.exited || (await redisPing(port)), 10_000, 50);
+      if (!up || child.exited) {
+        await child.kill().catch(() => undefined);
+        throw new Error(`redis-server did not answer PING\n${child.describe()}`);
+      }
+    },
+    async kill() {
+      await current?.kill();
+    },
+    async stop() {
+      await current?.stop(5_000);
+    },
+  };
+  return server;
+}
+
+/** PING over a raw connection: true on `+PONG`. */
+export function redisPing(port: number, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    let reply = '';
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+    socket.on('error', () => done(false));
+  });
+}
