@@ -21,10 +21,14 @@ export const ZMessageContent = z
 export const ZReaction = z.string().refine(isSingleEmoji, { message: 'reaction must be one emoji' });
 
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+/** Emoji code points and the parts emoji are built from (modifiers, ZWJ, VS16, keycap, tags). */
+const EMOJI_PARTS = /^[\p{Extended_Pictographic}\p{Emoji_Component}]+$/u;
 export function isSingleEmoji(value: string): boolean {
   if (value.length === 0 || value.length > 32) return false;
   const segments = [...graphemes.segment(value)];
   if (segments.length !== 1) return false;
+  // One grapheme may still carry combining marks ("👍" + accents): only emoji parts count.
+  if (!EMOJI_PARTS.test(value)) return false;
   return /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u.test(value);
 }
 
