@@ -34,7 +34,7 @@ import { MULTIPART_LIMITS } from './transport/rest/multipart.js';
 import { createRateLimiter } from './services/rate-limiter.js';
 import { devAuthRoutes } from './transport/rest/dev-auth.routes.js';
 import { healthRoutes, type ReadinessCheck } from './transport/rest/health.routes.js';
-import { registerErrorHandling, sendError } from './transport/rest/http-errors.js';
+import { registerErrorHandling, sendError, toChatError } from './transport/rest/http-errors.js';
 import { messagesRoutes } from './transport/rest/messages.routes.js';
 import { sessionsRoutes } from './transport/rest/sessions.routes.js';
 import type { ChatServer } from './transport/socket/socket-types.js';
@@ -90,6 +90,11 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     // A caller's X-Request-Id is kept (so a request can be followed across services), else a UUID.
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
+    // A URL that cannot be decoded (`/api/chat/sessions/%`) is refused before routing: with the
+    // envelope too, not Fastify's own error shape.
+    frameworkErrors: (error, _request, reply) => {
+      void sendError(reply, toChatError(error));
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -194,6 +199,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     adapterRedis: deps.adapterRedis,
     log: (error, message) => app.log.error({ err: error }, message),
     onError: (event, code) => metrics.errors.inc({ route: `socket ${event}`, code }),
+    pingIntervalMs: config.socketPingIntervalMs,
+    pingTimeoutMs: config.socketPingTimeoutMs,
+    eventsPer10s: config.socketEventsPer10s,
   });
   sockets.io.on('connection', (socket) => {
     metrics.openSockets.inc();

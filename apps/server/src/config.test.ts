@@ -23,7 +23,10 @@ describe('loadConfig', () => {
 
   it('uses JWT_SECRET, or its alias SUPABASE_JWT_SECRET, even outside production', () => {
     expect(loadConfig({ JWT_SECRET: 's3cret' }).auth).toEqual({ kind: 'secret', secret: 's3cret' });
-    expect(loadConfig({ SUPABASE_JWT_SECRET: 'alias' }).auth).toEqual({ kind: 'secret', secret: 'alias' });
+    expect(loadConfig({ SUPABASE_JWT_SECRET: 'alias' }).auth).toEqual({
+      kind: 'secret',
+      secret: 'alias',
+    });
     expect(loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x' }).auth.kind).toBe('secret');
   });
 
@@ -34,13 +37,22 @@ describe('loadConfig', () => {
     });
     // An explicit JWKS_URL wins over the derived one.
     expect(
-      loadConfig({ SUPABASE_URL: 'https://abcd.supabase.co', JWKS_URL: 'https://keys.example/jwks.json' }).auth,
+      loadConfig({
+        SUPABASE_URL: 'https://abcd.supabase.co',
+        JWKS_URL: 'https://keys.example/jwks.json',
+      }).auth,
     ).toEqual({ kind: 'jwks', url: 'https://keys.example/jwks.json' });
   });
 
   it('takes FRONTEND_URL as a comma-separated list, trimmed, without trailing slashes', () => {
-    const config = loadConfig({ FRONTEND_URL: 'https://app.example/, http://localhost:3000 ,,https://admin.example' });
-    expect(config.allowedOrigins).toEqual(['https://app.example', 'http://localhost:3000', 'https://admin.example']);
+    const config = loadConfig({
+      FRONTEND_URL: 'https://app.example/, http://localhost:3000 ,,https://admin.example',
+    });
+    expect(config.allowedOrigins).toEqual([
+      'https://app.example',
+      'http://localhost:3000',
+      'https://admin.example',
+    ]);
   });
 
   it('reads the rate limits and the database settings', () => {
@@ -60,7 +72,9 @@ describe('loadConfig', () => {
 
   it('fails fast with the name of a malformed variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
-    expect(() => loadConfig({ RATE_LIMIT_MESSAGES_PER_MINUTE: '0' })).toThrow(/RATE_LIMIT_MESSAGES_PER_MINUTE/);
+    expect(() => loadConfig({ RATE_LIMIT_MESSAGES_PER_MINUTE: '0' })).toThrow(
+      /RATE_LIMIT_MESSAGES_PER_MINUTE/,
+    );
     expect(() => loadConfig({ SUPABASE_URL: 'not a url' })).toThrow(/SUPABASE_URL/);
     expect(() => loadConfig({ NODE_ENV: 'staging' })).toThrow(/NODE_ENV/);
   });

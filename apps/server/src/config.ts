@@ -16,6 +16,7 @@ const ZEnv = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.string().min(1).optional(),
   DATABASE_POOL_SIZE: positiveInt(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(15_000),
   SUPABASE_URL: z.url().optional(),
   SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
   JWT_SECRET: z.string().min(1).optional(),
@@ -35,6 +36,9 @@ const ZEnv = z.object({
   RATE_LIMIT_FILES_PER_MINUTE: positiveInt(30),
   RATE_LIMIT_TYPING_PER_MINUTE: positiveInt(120),
   RATE_LIMIT_REACTIONS_PER_MINUTE: positiveInt(60),
+  SOCKET_PING_INTERVAL_MS: positiveInt(25_000),
+  SOCKET_PING_TIMEOUT_MS: positiveInt(20_000),
+  SOCKET_EVENTS_PER_10S: positiveInt(300),
   WEB_DIST_DIR: z.string().min(1).optional(),
 });
 
@@ -54,6 +58,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** Longest a statement may run (server side); the client gives up 1 s after. */
+  databaseStatementTimeoutMs: number;
   auth: AuthConfig;
   redisUrl: string | undefined;
   supabase: { url: string; serviceRoleKey: string } | undefined;
@@ -71,6 +77,14 @@ export interface Config {
     typingPerMinute: number;
     reactionsPerMinute: number;
   };
+  /** Socket.IO heartbeat: a peer that vanished is dropped within interval + timeout. */
+  socketPingIntervalMs: number;
+  socketPingTimeoutMs: number;
+  /**
+   * Events one socket connection may send per 10 s; past it events are refused with
+   * RATE_LIMIT_EXCEEDED, and past twice that the connection is closed.
+   */
+  socketEventsPer10s: number;
   webDistDir: string | undefined;
 }
 
@@ -125,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     auth,
     redisUrl: e.REDIS_URL,
     supabase:
@@ -144,6 +159,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       typingPerMinute: e.RATE_LIMIT_TYPING_PER_MINUTE,
       reactionsPerMinute: e.RATE_LIMIT_REACTIONS_PER_MINUTE,
     },
+    socketPingIntervalMs: e.SOCKET_PING_INTERVAL_MS,
+    socketPingTimeoutMs: e.SOCKET_PING_TIMEOUT_MS,
+    socketEventsPer10s: e.SOCKET_EVENTS_PER_10S,
     webDistDir: e.WEB_DIST_DIR,
   };
 }

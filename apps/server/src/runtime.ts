@@ -18,7 +18,12 @@ export interface Runtime {
 export async function openRuntime(config: Config): Promise<Runtime> {
   const database = await openDatabase(
     config.databaseUrl
-      ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
+      ? {
+          kind: 'postgres',
+          url: config.databaseUrl,
+          poolSize: config.databasePoolSize,
+          statementTimeoutMs: config.databaseStatementTimeoutMs,
+        }
       : { kind: 'pglite', dataDir: config.dataDir },
   );
   await migrate(database);

@@ -6,12 +6,25 @@ export const ZId = z.guid({ message: 'must be a UUID' });
 /** ISO 8601 timestamp in UTC, as every time on the wire is. */
 export const ZTimestamp = z.string();
 
-/** Free-form JSON object attached to sessions and messages, bounded so it cannot bloat rows. */
+/**
+ * Free-form JSON object attached to sessions and messages, bounded so it cannot bloat rows, and
+ * without NUL characters (PostgreSQL's jsonb cannot hold them).
+ */
 export const ZMetadata = z
   .record(z.string(), z.unknown())
   .refine((value) => JSON.stringify(value).length <= 8192, {
     message: 'metadata must serialize to at most 8192 characters',
-  });
+  })
+  .refine((value) => !containsNul(value), { message: 'metadata must not contain NUL characters' });
+
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).some(([key, inner]) => key.includes('\u0000') || containsNul(inner));
+  }
+  return false;
+}
 
 /** Query-string integer with a default, e.g. `page`. */
 export function queryInt(defaultValue: number, min: number) {

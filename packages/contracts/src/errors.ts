@@ -25,6 +25,11 @@ export const ERROR_DEFINITIONS = {
   SESSION_INACTIVE: { status: 409, message: 'Cannot send messages to an inactive session' },
   /** The virus scanner is configured but unreachable; uploads fail closed. */
   SCANNER_UNAVAILABLE: { status: 503, message: 'File scanning is unavailable, try again later' },
+  /**
+   * A dependency the request needs (the database) is unreachable or did not answer in time;
+   * nothing was stored. `Retry-After` says when to try again (same message id: no duplicate).
+   */
+  SERVICE_UNAVAILABLE: { status: 503, message: 'Service temporarily unavailable, try again later' },
   /** No route at that path and method. */
   NOT_FOUND: { status: 404, message: 'Route not found' },
   /** Anything unexpected. Never carries a stack trace or SQL. */

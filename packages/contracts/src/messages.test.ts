@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isSingleEmoji, MAX_MESSAGE_CHARS, ZMessageContent, ZReaction, ZSendMessageRequest } from './messages.js';
+import {
+  isSingleEmoji,
+  MAX_MESSAGE_CHARS,
+  ZMessageContent,
+  ZReaction,
+  ZSendMessageRequest,
+} from './messages.js';
 
 describe('isSingleEmoji', () => {
   it.each([
@@ -76,6 +82,10 @@ describe('ZMessageContent', () => {
     expect(ZMessageContent.safeParse(`   ${'x'.repeat(4000)}   `).success).toBe(true);
   });
 
+  it('refuses NUL characters, which PostgreSQL text cannot hold', () => {
+    expect(ZMessageContent.safeParse('a\u0000b').success).toBe(false);
+  });
+
   it('refuses what is not a string', () => {
     expect(ZMessageContent.safeParse(null).success).toBe(false);
     expect(ZMessageContent.safeParse(42).success).toBe(false);
@@ -95,13 +105,37 @@ describe('ZSendMessageRequest', () => {
   });
 
   it('only text and system can be sent as messages', () => {
-    expect(ZSendMessageRequest.safeParse({ session_id: sessionId, content: 'x', type: 'system' }).success).toBe(true);
-    expect(ZSendMessageRequest.safeParse({ session_id: sessionId, content: 'x', type: 'voice' }).success).toBe(false);
+    expect(
+      ZSendMessageRequest.safeParse({ session_id: sessionId, content: 'x', type: 'system' })
+        .success,
+    ).toBe(true);
+    expect(
+      ZSendMessageRequest.safeParse({ session_id: sessionId, content: 'x', type: 'voice' }).success,
+    ).toBe(false);
+  });
+
+  it('refuses NUL characters anywhere in metadata', () => {
+    for (const metadata of [{ k: '\u0000' }, { 'k\u0000': 1 }, { a: [{ b: 'x\u0000' }] }]) {
+      expect(
+        ZSendMessageRequest.safeParse({ session_id: sessionId, content: 'x', metadata }).success,
+      ).toBe(false);
+    }
+    expect(
+      ZSendMessageRequest.safeParse({
+        session_id: sessionId,
+        content: 'x',
+        metadata: { a: [1, null, 'ok'] },
+      }).success,
+    ).toBe(true);
   });
 
   it('refuses a client id that is not a UUID and oversized metadata', () => {
-    expect(ZSendMessageRequest.safeParse({ id: 'm-1', session_id: sessionId, content: 'x' }).success).toBe(false);
+    expect(
+      ZSendMessageRequest.safeParse({ id: 'm-1', session_id: sessionId, content: 'x' }).success,
+    ).toBe(false);
     const big = { blob: 'x'.repeat(9000) };
-    expect(ZSendMessageRequest.safeParse({ session_id: sessionId, content: 'x', metadata: big }).success).toBe(false);
+    expect(
+      ZSendMessageRequest.safeParse({ session_id: sessionId, content: 'x', metadata: big }).success,
+    ).toBe(false);
   });
 });

@@ -8,11 +8,15 @@ export type TMessageType = z.infer<typeof ZMessageType>;
 /** Longest text message, in Unicode code points. */
 export const MAX_MESSAGE_CHARS = 4000;
 
-/** Trimmed text, 1..4000 code points (an emoji counts once, not twice as in UTF-16). */
+/**
+ * Trimmed text, 1..4000 code points (an emoji counts once, not twice as in UTF-16), without NUL
+ * characters (PostgreSQL text cannot hold them).
+ */
 export const ZMessageContent = z
   .string({ message: 'content must be a string' })
   .transform((s) => s.trim())
   .refine((s) => s.length > 0, { message: 'content must not be empty' })
+  .refine((s) => !s.includes('\u0000'), { message: 'content must not contain NUL characters' })
   .refine((s) => [...s].length <= MAX_MESSAGE_CHARS, {
     message: `content must be at most ${MAX_MESSAGE_CHARS} characters`,
   });

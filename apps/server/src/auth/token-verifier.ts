@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { ChatError } from '../errors.js';
 
 export interface VerifiedToken {
@@ -51,9 +51,33 @@ export function createSecretVerifier(secret: string): TokenVerifier {
   };
 }
 
-/** RS256 / ES256 against a JWKS (Supabase's asymmetric signing keys); keys are cached and refetched on an unknown `kid`. */
+/**
+ * The key set could not be fetched (unreachable, timed out, not a 200, not a key set): the
+ * caller's token may be fine, so this is an outage (503), not a refusal (401).
+ */
+function jwksUnavailable(error: unknown): boolean {
+  if (!(error instanceof errors.JOSEError)) return error instanceof Error && !(error instanceof ChatError);
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true;
+  return (
+    error.code === 'ERR_JOSE_GENERIC' &&
+    /JSON Web Key Set HTTP response/.test(error.message)
+  );
+}
+
+/** Shortest time between two fetches of the key set caused by tokens with an unknown `kid`. */
+export const JWKS_REFETCH_COOLDOWN_MS = 5_000;
+
+/**
+ * RS256 / ES256 against a JWKS (Supabase's asymmetric signing keys). Keys are cached for 10
+ * minutes and refetched on an unknown `kid`, at most once per 5 s (jose's default is 30 s:
+ * after a key rotation, tokens signed with the new key would be refused that long).
+ */
 export function createJwksVerifier(url: string): TokenVerifier {
-  const jwks = createRemoteJWKSet(new URL(url), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+  const jwks = createRemoteJWKSet(new URL(url), {
+    cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
+    cacheMaxAge: 600_000,
+    timeoutDuration: 5_000,
+  });
   return {
     async verify(token) {
       try {
@@ -63,6 +87,12 @@ export function createJwksVerifier(url: string): TokenVerifier {
         });
         return toVerified(payload);
       } catch (error) {
+        if (jwksUnavailable(error)) {
+          throw new ChatError('SERVICE_UNAVAILABLE', 'Token keys are unavailable, try again shortly', {
+            retryAfterSeconds: 5,
+            cause: error,
+          });
+        }
         throw authError(error);
       }
     },

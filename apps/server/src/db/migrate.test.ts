@@ -15,11 +15,15 @@ describe('splitStatements', () => {
 
   it('keeps a statement that spans several lines whole', () => {
     const text = 'CREATE TABLE b (\n  id int,\n  name text\n);\nSELECT 2;\n';
-    expect(splitStatements(text)).toEqual(['CREATE TABLE b (\n  id int,\n  name text\n)', 'SELECT 2']);
+    expect(splitStatements(text)).toEqual([
+      'CREATE TABLE b (\n  id int,\n  name text\n)',
+      'SELECT 2',
+    ]);
   });
 
   it('drops comment lines, including indented ones inside a statement', () => {
-    const text = '-- header\n-- more\nCREATE TABLE c (\n  -- why this column\n  id int\n);\n-- trailing\n';
+    const text =
+      '-- header\n-- more\nCREATE TABLE c (\n  -- why this column\n  id int\n);\n-- trailing\n';
     expect(splitStatements(text)).toEqual(['CREATE TABLE c (\n  id int\n)']);
   });
 
@@ -39,7 +43,11 @@ describe('splitStatements', () => {
   });
 
   it('handles Windows line endings and a last statement without a semicolon', () => {
-    expect(splitStatements('SELECT 1;\r\nSELECT 2;\r\nSELECT 3')).toEqual(['SELECT 1', 'SELECT 2', 'SELECT 3']);
+    expect(splitStatements('SELECT 1;\r\nSELECT 2;\r\nSELECT 3')).toEqual([
+      'SELECT 1',
+      'SELECT 2',
+      'SELECT 3',
+    ]);
   });
 
   it('yields nothing for empty or comment-only text', () => {

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../db/database.js';
 import { chatMessages, messageReactions, profiles } from '../db/schema.js';
 import type { MessageRow, ReactionRow } from '../domain/types.js';
+import { canShare, coalesce, isPooled, uuidKey } from './coalesce.js';
 
 export interface MessageWithSender extends MessageRow {
   sender: { id: string; firstName: string | null; lastName: string | null; avatarUrl: string | null } | null;
@@ -43,6 +44,28 @@ export function createMessagesRepository(db: Executor) {
     message: typeof chatMessages.$inferSelect;
     sender: MessageWithSender['sender'];
   }): MessageWithSender => ({ ...toMessage(r.message), sender: r.sender });
+  const reactionsQuery = (messageIds: string[]) =>
+    db
+      .select({
+        messageId: messageReactions.messageId,
+        userId: messageReactions.userId,
+        reaction: messageReactions.reaction,
+        createdAt: messageReactions.createdAt,
+        firstName: profiles.firstName,
+        lastName: profiles.lastName,
+      })
+      .from(messageReactions)
+      .leftJoin(profiles, eq(profiles.id, messageReactions.userId))
+      .where(inArray(messageReactions.messageId, messageIds))
+      .orderBy(asc(messageReactions.createdAt), asc(messageReactions.userId));
+
+  // Concurrent lookups on the pool share a query (see coalesce.ts); rows keep the query's order.
+  const pooled = isPooled(db);
+  const messagesById = coalesce((ids) => db.select().from(chatMessages).where(inArray(chatMessages.id, ids)));
+  const withSenderById = coalesce((ids) =>
+    withSender().where(inArray(chatMessages.id, ids)).orderBy(asc(chatMessages.seq)),
+  );
+  const reactionsByMessage = coalesce(reactionsQuery);
 
   return {
     /** Inserts unless the id exists; returns null when it does (the caller resolves the retry). */
@@ -73,12 +96,21 @@ export function createMessagesRepository(db: Executor) {
     },
 
     async findById(id: string): Promise<MessageRow | null> {
+      if (pooled && canShare(id)) {
+        const key = uuidKey(id);
+        const row = (await messagesById([id])).find((r) => r.id === key);
+        return row ? toMessage(row) : null;
+      }
       const rows = await db.select().from(chatMessages).where(eq(chatMessages.id, id)).limit(1);
       return rows[0] ? toMessage(rows[0]) : null;
     },
 
     async findWithSender(ids: readonly string[]): Promise<MessageWithSender[]> {
       if (ids.length === 0) return [];
+      if (pooled && ids.every(canShare)) {
+        const wanted = new Set(ids.map(uuidKey));
+        return (await withSenderById(ids)).filter((r) => wanted.has(r.message.id)).map(toWithSender);
+      }
       const rows = await withSender()
         .where(inArray(chatMessages.id, [...ids]))
         .orderBy(asc(chatMessages.seq));
@@ -115,19 +147,11 @@ export function createMessagesRepository(db: Executor) {
 
     async reactionsFor(messageIds: readonly string[]): Promise<ReactionRow[]> {
       if (messageIds.length === 0) return [];
-      return db
-        .select({
-          messageId: messageReactions.messageId,
-          userId: messageReactions.userId,
-          reaction: messageReactions.reaction,
-          createdAt: messageReactions.createdAt,
-          firstName: profiles.firstName,
-          lastName: profiles.lastName,
-        })
-        .from(messageReactions)
-        .leftJoin(profiles, eq(profiles.id, messageReactions.userId))
-        .where(inArray(messageReactions.messageId, [...messageIds]))
-        .orderBy(asc(messageReactions.createdAt), asc(messageReactions.userId));
+      if (pooled && messageIds.every(canShare)) {
+        const wanted = new Set(messageIds.map(uuidKey));
+        return (await reactionsByMessage(messageIds)).filter((r) => wanted.has(r.messageId));
+      }
+      return reactionsQuery([...messageIds]);
     },
 
     /** True when the reaction was not there before. */

@@ -2,6 +2,7 @@ import { and, count, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/database.js';
 import { chatMessages, chatParticipants, chatSessions } from '../db/schema.js';
 import type { MessageRow, ParticipantRow, SessionRow } from '../domain/types.js';
+import { canShare, coalesce, isPooled, uuidKey } from './coalesce.js';
 
 export interface NewSession {
   bookingId: string | null;
@@ -41,8 +42,24 @@ const toSession = (r: typeof chatSessions.$inferSelect): SessionRow => ({
 });
 
 export function createSessionsRepository(db: Executor) {
+  // Concurrent lookups on the pool share a query (see coalesce.ts).
+  const pooled = isPooled(db);
+  const sessionsById = coalesce((ids) => db.select().from(chatSessions).where(inArray(chatSessions.id, ids)));
+  const participantsBySession = coalesce((ids) =>
+    db
+      .select()
+      .from(chatParticipants)
+      .where(inArray(chatParticipants.sessionId, ids))
+      .orderBy(chatParticipants.joinedAt, chatParticipants.userId),
+  );
+
   return {
     async findById(id: string): Promise<SessionRow | null> {
+      if (pooled && canShare(id)) {
+        const key = uuidKey(id);
+        const row = (await sessionsById([id])).find((r) => r.id === key);
+        return row ? toSession(row) : null;
+      }
       const rows = await db.select().from(chatSessions).where(eq(chatSessions.id, id)).limit(1);
       return rows[0] ? toSession(rows[0]) : null;
     },
@@ -82,11 +99,14 @@ export function createSessionsRepository(db: Executor) {
     },
 
     async participants(sessionId: string): Promise<ParticipantRow[]> {
-      const rows = await db
-        .select()
-        .from(chatParticipants)
-        .where(eq(chatParticipants.sessionId, sessionId))
-        .orderBy(chatParticipants.joinedAt, chatParticipants.userId);
+      const rows =
+        pooled && canShare(sessionId)
+          ? (await participantsBySession([sessionId])).filter((r) => r.sessionId === uuidKey(sessionId))
+          : await db
+              .select()
+              .from(chatParticipants)
+              .where(eq(chatParticipants.sessionId, sessionId))
+              .orderBy(chatParticipants.joinedAt, chatParticipants.userId);
       return rows.map((r) => ({ ...r, lastReadSeq: Number(r.lastReadSeq) }));
     },
 
@@ -206,6 +226,46 @@ export function createSessionsRepository(db: Executor) {
         .returning({ lastSeq: chatSessions.lastSeq, at: chatSessions.lastMessageAt });
       const row = rows[0];
       return row?.at ? { firstSeq: Number(row.lastSeq) - count + 1, at: row.at } : null;
+    },
+
+    /**
+     * `reserveSeqs` for several sessions in two statements instead of one per session (a group
+     * commit covers many sessions): their rows are locked in id order first, so concurrent
+     * batches (other nodes) cannot deadlock, then each active one is bumped by its count.
+     * A session missing from the answer is not active (or does not exist).
+     */
+    async reserveSeqsMany(
+      requests: ReadonlyArray<{ sessionId: string; count: number }>,
+    ): Promise<Map<string, { firstSeq: number; at: Date }>> {
+      const reserved = new Map<string, { firstSeq: number; at: Date }>();
+      if (requests.length === 0) return reserved;
+      await db
+        .select({ id: chatSessions.id })
+        .from(chatSessions)
+        .where(inArray(chatSessions.id, requests.map((r) => r.sessionId)))
+        .orderBy(chatSessions.id)
+        .for('update');
+      const counts = sql.join(
+        requests.map((r) => sql`(${r.sessionId}::uuid, ${r.count}::bigint)`),
+        sql`, `,
+      );
+      const rows = await db
+        .update(chatSessions)
+        .set({
+          lastSeq: sql`${chatSessions.lastSeq} + v.n`,
+          lastMessageAt: sql`now()`,
+          activityAt: sql`now()`,
+        })
+        .from(sql`(VALUES ${counts}) AS v(id, n)`)
+        .where(and(eq(chatSessions.id, sql`v.id`), eq(chatSessions.status, 'active')))
+        .returning({ id: chatSessions.id, lastSeq: chatSessions.lastSeq, at: chatSessions.lastMessageAt });
+      const countOf = new Map(requests.map((r) => [r.sessionId, r.count]));
+      for (const row of rows) {
+        const count = countOf.get(row.id);
+        if (count === undefined || !row.at) continue;
+        reserved.set(row.id, { firstSeq: Number(row.lastSeq) - count + 1, at: row.at });
+      }
+      return reserved;
     },
 
     /** Moves several read cursors forward at once (never back). */

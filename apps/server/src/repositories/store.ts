@@ -1,4 +1,5 @@
-import type { Database, Executor } from '../db/database.js';
+import { type Database, type Executor, isDatabaseUnavailable } from '../db/database.js';
+import { ChatError } from '../errors.js';
 import { createAuditRepository } from './audit.repository.js';
 import { createBookingsRepository } from './bookings.repository.js';
 import { createMessagesRepository } from './messages.repository.js';
@@ -16,11 +17,27 @@ export function createRepositories(db: Executor, timer?: QueryTimer) {
     messages: createMessagesRepository(db),
     audit: createAuditRepository(db),
   };
-  return timer ? timed(repos, timer) : repos;
+  return guarded(repos, timer);
 }
 
-/** Wraps every repository method to report its duration, keeping the types as they are. */
-function timed<T extends Record<string, Record<string, unknown>>>(repos: T, timer: QueryTimer): T {
+/**
+ * The database being away is not a bug: callers get `SERVICE_UNAVAILABLE` (503, retry later)
+ * instead of an internal error. Nothing is acknowledged; a retry with the same message id is
+ * safe even when a COMMIT went through before the connection dropped.
+ */
+export function unavailableError(error: unknown): unknown {
+  if (error instanceof ChatError || !isDatabaseUnavailable(error)) return error;
+  return new ChatError('SERVICE_UNAVAILABLE', 'The database is unavailable, try again shortly', {
+    retryAfterSeconds: 5,
+    cause: error,
+  });
+}
+
+/**
+ * Wraps every repository method to report its duration (when timed) and to turn the database
+ * being away into `SERVICE_UNAVAILABLE`, keeping the types as they are.
+ */
+function guarded<T extends Record<string, Record<string, unknown>>>(repos: T, timer: QueryTimer | undefined): T {
   const wrapped: Record<string, Record<string, unknown>> = {};
   for (const [name, repo] of Object.entries(repos)) {
     wrapped[name] = Object.fromEntries(
@@ -33,8 +50,10 @@ function timed<T extends Record<string, Record<string, unknown>>>(repos: T, time
             const started = performance.now();
             try {
               return await (fn as (...a: unknown[]) => Promise<unknown>).apply(repo, args);
+            } catch (error) {
+              throw unavailableError(error);
             } finally {
-              timer(operation, (performance.now() - started) / 1000);
+              timer?.(operation, (performance.now() - started) / 1000);
             }
           },
         ];
@@ -55,7 +74,13 @@ export interface Store {
 export function createStore(database: Database, timer?: QueryTimer): Store {
   return {
     repos: createRepositories(database.db, timer),
-    transaction: (fn) => database.transaction((tx) => fn(createRepositories(tx, timer))),
+    transaction: async (fn) => {
+      try {
+        return await database.transaction((tx) => fn(createRepositories(tx, timer)));
+      } catch (error) {
+        throw unavailableError(error);
+      }
+    },
     ping: () => database.ping(),
   };
 }

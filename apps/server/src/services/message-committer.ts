@@ -107,14 +107,23 @@ async function writeBatch(repos: Repositories, batch: Pending[]): Promise<Map<Pe
     }
   }
 
-  // Lock sessions in id order, so concurrent batches (other nodes) cannot deadlock.
   const bySession = new Map<string, Pending[]>();
-  for (const p of accepted) bySession.set(p.draft.sessionId, [...(bySession.get(p.draft.sessionId) ?? []), p]);
+  for (const p of accepted) {
+    const list = bySession.get(p.draft.sessionId);
+    if (list) list.push(p);
+    else bySession.set(p.draft.sessionId, [p]);
+  }
   const rows: NewMessage[] = [];
   const cursors = new Map<string, { sessionId: string; userId: string; seq: number }>();
-  for (const sessionId of [...bySession.keys()].sort()) {
+  // One statement reserves every session's seqs (rows locked in id order: no deadlock with
+  // other nodes' batches), instead of a round trip per session.
+  const sessionIds = [...bySession.keys()].sort();
+  const reservations = await repos.sessions.reserveSeqsMany(
+    sessionIds.map((sessionId) => ({ sessionId, count: bySession.get(sessionId)?.length ?? 0 })),
+  );
+  for (const sessionId of sessionIds) {
     const pending = bySession.get(sessionId) ?? [];
-    const reserved = await repos.sessions.reserveSeqs(sessionId, pending.length);
+    const reserved = reservations.get(sessionId);
     if (!reserved) {
       for (const p of pending) outcomes.set(p, new ChatError('SESSION_INACTIVE'));
       continue;

@@ -113,9 +113,18 @@ describe('toSocketMessage', () => {
   it('adds the reference’s sender and timestamp to the REST fields', () => {
     const message = toSocketMessage({
       ...base,
-      profiles: { id: ALICE, first_name: 'Sarah', last_name: 'Johnson', avatar_url: 'https://img.example/a.png' },
+      profiles: {
+        id: ALICE,
+        first_name: 'Sarah',
+        last_name: 'Johnson',
+        avatar_url: 'https://img.example/a.png',
+      },
     });
-    expect(message.sender).toEqual({ id: ALICE, name: 'Sarah Johnson', avatar: 'https://img.example/a.png' });
+    expect(message.sender).toEqual({
+      id: ALICE,
+      name: 'Sarah Johnson',
+      avatar: 'https://img.example/a.png',
+    });
     expect(message.timestamp).toBe(base.created_at);
     expect(message.seq).toBe(1);
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { buildApp, type BuiltApp } from '../../src/app.js';
+import { Redis } from 'ioredis';
+import { type BuiltApp, buildApp } from '../../src/app.js';
 import { signUserToken } from '../../src/auth/token-verifier.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { type Database, openDatabase } from '../../src/db/database.js';
@@ -20,13 +21,26 @@ export function testDatabaseUrl(): string | undefined {
 export interface TestApp extends BuiltApp {
   config: Config;
   database: Database;
+  /** The app's Redis connection (rate limits), when REDIS_URL is passed in `env`. */
+  redis: Redis | undefined;
   /** Listens on an ephemeral loopback port (for @trpc/client and sockets). */
   listen(): Promise<string>;
   close(): Promise<void>;
   factory: Factory;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /**
+   * Another test app's database, for a second app in the same file (other settings, same data):
+   * saves booting another PGlite. The app that opened it closes it.
+   */
+  database?: Database;
+}
+
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<TestApp> {
   const databaseUrl = testDatabaseUrl();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -37,19 +51,35 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     WEB_DIST_DIR: '/nonexistent-web-dist',
     ...env,
   });
-  const database = await openDatabase(
-    config.databaseUrl
-      ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
-      : { kind: 'pglite', dataDir: undefined },
-  );
-  await migrate(database);
-  const built = await buildApp({ config, database, logger: false });
+  const ownsDatabase = options.database === undefined;
+  const database =
+    options.database ??
+    (await openDatabase(
+      config.databaseUrl
+        ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
+        : { kind: 'pglite', dataDir: undefined },
+    ));
+  if (ownsDatabase) await migrate(database);
+  // As runtime.ts connects it: commands fail fast instead of queueing while Redis is away.
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, {
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        lazyConnect: true,
+      })
+    : undefined;
+  if (redis) {
+    redis.on('error', () => {});
+    await redis.connect();
+  }
+  const built = await buildApp({ config, database, redis, logger: false });
   await built.app.ready();
   const factory = createFactory(built);
   return {
     ...built,
     config,
     database,
+    redis,
     factory,
     async listen() {
       await built.app.listen({ port: 0, host: '127.0.0.1' });
@@ -58,7 +88,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
     async close() {
       await built.app.close();
-      await database.close();
+      redis?.disconnect();
+      if (ownsDatabase) await database.close();
     },
   };
 }
@@ -74,7 +105,10 @@ export type Factory = ReturnType<typeof createFactory>;
 export function createFactory({ store, app }: BuiltApp) {
   let counter = 0;
   const factory = {
-    async user(role: ProfileRow['role'] = 'client', names: Partial<ProfileRow> = {}): Promise<TestUser> {
+    async user(
+      role: ProfileRow['role'] = 'client',
+      names: Partial<ProfileRow> = {},
+    ): Promise<TestUser> {
       counter += 1;
       const profile: ProfileRow = {
         id: randomUUID(),
@@ -95,8 +129,18 @@ export function createFactory({ store, app }: BuiltApp) {
     ): Promise<{ id: string; serviceId: string }> {
       const serviceId = randomUUID();
       const id = randomUUID();
-      await store.repos.bookings.insertService({ id: serviceId, name: 'Full Tarot Reading', type: 'comprehensive' });
-      await store.repos.bookings.insertBooking({ id, clientId: client.id, readerId: reader.id, serviceId, status });
+      await store.repos.bookings.insertService({
+        id: serviceId,
+        name: 'Full Tarot Reading',
+        type: 'comprehensive',
+      });
+      await store.repos.bookings.insertBooking({
+        id,
+        clientId: client.id,
+        readerId: reader.id,
+        serviceId,
+        status,
+      });
       return { id, serviceId };
     },
 
@@ -116,7 +160,11 @@ export function createFactory({ store, app }: BuiltApp) {
       return { client, reader, booking, sessionId };
     },
 
-    async message(user: TestUser, sessionId: string, content = 'hello'): Promise<{ id: string; seq: number }> {
+    async message(
+      user: TestUser,
+      sessionId: string,
+      content = 'hello',
+    ): Promise<{ id: string; seq: number }> {
       const response = await app.inject({
         method: 'POST',
         url: '/api/chat/messages',
@@ -131,7 +179,7 @@ export function createFactory({ store, app }: BuiltApp) {
 }
 
 /** The URL of a service a suite needs; in CI a missing one fails the suite instead of skipping it. */
-export function requiredServiceUrl(variable: 'REDIS_URL' | 'CLAMAV_HOST'): string {
+export function requiredServiceUrl(variable: 'REDIS_URL' | 'CLAMAV_HOST' | 'DATABASE_URL'): string {
   const value = process.env[variable];
   if (!value) throw new Error(`${variable} is not set: this suite needs the real service`);
   return value;

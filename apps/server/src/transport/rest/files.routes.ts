@@ -23,7 +23,6 @@ const uploadResponses = {
   413: errorResponses[400],
   415: errorResponses[400],
   422: errorResponses[400],
-  503: errorResponses[400],
   ...errorResponses,
 };
 

@@ -12,6 +12,7 @@ export const errorResponses = {
   409: ZErrorEnvelope,
   429: ZErrorEnvelope,
   500: ZErrorEnvelope,
+  503: ZErrorEnvelope,
 } as const;
 
 export function sendError(reply: FastifyReply, error: ChatError): FastifyReply {
@@ -48,6 +49,10 @@ export function toChatError(error: unknown): ChatError {
   }
   if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || code === 'FST_PROTO_VIOLATION') {
     return new ChatError('VALIDATION_ERROR', undefined, { details: [fastifyError.message ?? code] });
+  }
+  // A path that cannot be decoded, or a path parameter longer than any id (Fastify's frameworkErrors).
+  if (code === 'FST_ERR_BAD_URL' || code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return new ChatError('VALIDATION_ERROR', 'Invalid URL', { details: ['path: not a valid URL or parameter'] });
   }
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new ChatError('VALIDATION_ERROR', 'Request body too large');

@@ -86,6 +86,17 @@ export async function receiveUpload<S extends z.ZodType>(
     return { tempPath, originalName, fields: parsed.data };
   } catch (error) {
     await rm(tempPath, { force: true });
-    throw error;
+    throw malformed(error);
   }
+}
+
+/**
+ * The multipart parser reports a broken body (cut short, no closing boundary, bad part headers)
+ * with plain errors that carry no code: that is the client's request, not a server fault.
+ * Limits (`FST_*`) and file-system errors keep their codes and their own mapping.
+ */
+function malformed(error: unknown): unknown {
+  if (error instanceof ChatError || !(error instanceof Error)) return error;
+  if (typeof (error as { code?: unknown }).code === 'string') return error;
+  return new ChatError('VALIDATION_ERROR', 'Malformed multipart body', { details: [error.message], cause: error });
 }

@@ -11,6 +11,42 @@ import type { ChatSocket } from './socket-types.js';
 /** setTimeout's ceiling; longer token lifetimes are re-armed in steps. */
 const MAX_TIMER_MS = 2_147_000_000;
 
+export const EVENT_BUDGET_WINDOW_MS = 10_000;
+/**
+ * Generous: the reference client emits `typing_start` on every keystroke. The per-user budgets
+ * (messages, typing, reactions) are the real limits; this one bounds what one connection can
+ * queue on the server.
+ */
+export const DEFAULT_EVENTS_PER_10S = 300;
+
+/**
+ * Events one connection may send in a 10 s window that starts with its first event: past
+ * `limit` they are refused (`RATE_LIMIT_EXCEEDED`) without being queued, past twice the limit
+ * the connection is closed. So a flood costs the server a counter, not a queue.
+ */
+export class EventBudget {
+  private windowStart = 0;
+  private count = 0;
+
+  constructor(readonly limit: number) {}
+
+  /** 'ok', 'refuse' (over the limit) or 'disconnect' (over twice the limit). */
+  take(now = Date.now()): 'ok' | 'refuse' | 'disconnect' {
+    if (now - this.windowStart >= EVENT_BUDGET_WINDOW_MS) {
+      this.windowStart = now;
+      this.count = 0;
+    }
+    this.count += 1;
+    if (this.count <= this.limit) return 'ok';
+    return this.count > this.limit * 2 ? 'disconnect' : 'refuse';
+  }
+
+  /** Seconds until the window resets. */
+  retryAfterSeconds(now = Date.now()): number {
+    return Math.max(1, Math.ceil((this.windowStart + EVENT_BUDGET_WINDOW_MS - now) / 1000));
+  }
+}
+
 /**
  * One connected socket: authenticates it, and runs its events one at a time, in arrival order,
  * after authentication. Events sent before `authenticated` wait; after `auth_error` they are dropped.
@@ -32,12 +68,36 @@ export class SocketConnection {
     services: AppServices,
     onLog: (error: unknown) => void,
     onError: (event: string, code: TErrorCode) => void = () => {},
+    budget: EventBudget = new EventBudget(DEFAULT_EVENTS_PER_10S),
   ) {
     this.socket = socket;
     this.onLog = onLog;
     this.onError = onError;
     this.ready = this.authenticate(services);
     socket.on('disconnect', () => clearTimeout(this.expiryTimer));
+    // Every incoming event counts, known or not, before anything is queued for it.
+    socket.use((packet, next) => {
+      const verdict = budget.take();
+      if (verdict === 'ok') return next();
+      const event = typeof packet[0] === 'string' ? packet[0] : 'unknown';
+      this.onError(event, 'RATE_LIMIT_EXCEEDED');
+      if (verdict === 'disconnect') {
+        this.socket.disconnect(true);
+        return;
+      }
+      const error = new ChatError('RATE_LIMIT_EXCEEDED', undefined, {
+        retryAfterSeconds: budget.retryAfterSeconds(),
+        details: [`At most ${budget.limit} events per 10 seconds on one connection`],
+      });
+      this.socket.emit('error', { code: error.code, error: error.message, details: error.details });
+      const ack = packet.at(-1);
+      if (typeof ack === 'function') {
+        (ack as TAckCallback<never>)({
+          ok: false,
+          error: { code: error.code, message: error.message, details: error.details },
+        });
+      }
+    });
   }
 
   private async authenticate(services: AppServices): Promise<Actor | null> {

@@ -6,7 +6,7 @@ import type { TErrorCode } from '@chat/contracts';
 import type { AppServices } from '../../app-services.js';
 import type { EventBus } from '../../bus/bus.js';
 import { registerChatHandlers } from './chat.handlers.js';
-import { SocketConnection } from './connection.js';
+import { DEFAULT_EVENTS_PER_10S, EventBudget, SocketConnection } from './connection.js';
 import { type FanOutLogger, registerGateway } from './gateway.js';
 import type { ChatServer } from './socket-types.js';
 import { TypingState } from './typing.js';
@@ -26,18 +26,23 @@ export interface SocketServerOptions {
   /** Heartbeat: a peer that vanished is dropped within interval + timeout. */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
+  /** Per-connection event budget (see `EventBudget`). */
+  eventsPer10s?: number;
 }
 
 /** Largest frame a client may send; a chat payload is a few KB at most. */
 export const MAX_SOCKET_PAYLOAD_BYTES = 64 * 1024;
 
 export function createSocketServer(options: SocketServerOptions): { io: ChatServer; close(): Promise<void> } {
+  let closing = false;
   const io: ChatServer = new Server(options.httpServer, {
     maxHttpBufferSize: MAX_SOCKET_PAYLOAD_BYTES,
     pingInterval: options.pingIntervalMs ?? 25_000,
     pingTimeout: options.pingTimeoutMs ?? 20_000,
     // Cross-site WebSocket hijacking: a browser page from another origin cannot open a socket.
     allowRequest: (request, callback) => {
+      // A node shutting down takes no new connections: the client tries again (another node).
+      if (closing) return callback('shutting down', false);
       const origin = request.headers.origin;
       callback(null, origin === undefined || options.isAllowedOrigin(origin, request.headers.host));
     },
@@ -62,6 +67,7 @@ export function createSocketServer(options: SocketServerOptions): { io: ChatServ
       options.services,
       (error) => options.log(error, 'socket handler failed'),
       options.onError,
+      new EventBudget(options.eventsPer10s ?? DEFAULT_EVENTS_PER_10S),
     );
     registerChatHandlers(io, connection, new TypingState(io, socket), options.services, clusterReachable);
   });
@@ -74,6 +80,7 @@ export function createSocketServer(options: SocketServerOptions): { io: ChatServ
      * catch up with since_seq. The HTTP server is Fastify's to close.
      */
     async close() {
+      closing = true;
       stopGateway();
       io.engine.close();
       await io.of('/').adapter.close?.();

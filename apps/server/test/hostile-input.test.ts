@@ -1,0 +1,675 @@
+import { randomUUID } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { ERROR_CODES, ERROR_DEFINITIONS } from '@chat/contracts';
+import fc from 'fast-check';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type BuiltApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { type ClientSocket, connectClient } from './support/sockets.js';
+import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+
+/**
+ * Property tests over every REST body, query and path parameter, every tRPC procedure and every
+ * socket payload: random, oversized, wrong-typed, deeply nested, prototype-polluting keys, lone
+ * surrogates, invalid UTF-8, huge JSON. Whatever comes in, the answer is a success or the
+ * documented error envelope with a status that matches its code, never a 500, and the process
+ * keeps serving.
+ */
+
+let t: TestApp;
+let baseUrl: string;
+let client: TestUser;
+let admin: TestUser;
+let sessionId: string;
+let messageId: string;
+const sockets: ClientSocket[] = [];
+
+beforeAll(async () => {
+  t = await startTestApp({
+    // Budgets out of the way: the properties are about input, not rate limits (those have their own tests).
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '1000000',
+    RATE_LIMIT_REACTIONS_PER_MINUTE: '1000000',
+    RATE_LIMIT_TYPING_PER_MINUTE: '1000000',
+    RATE_LIMIT_FILES_PER_MINUTE: '1000000',
+    RATE_LIMIT_VOICE_NOTES_PER_MINUTE: '1000000',
+    SOCKET_EVENTS_PER_10S: '1000000',
+  });
+  baseUrl = await t.listen();
+  const chat = await t.factory.bookingChat();
+  client = chat.client;
+  sessionId = chat.sessionId;
+  admin = await t.factory.user('admin');
+  messageId = (await t.factory.message(client, sessionId, 'anchor')).id;
+});
+
+afterAll(async () => {
+  for (const socket of sockets) socket.disconnect();
+  await t?.close();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Hostile values
+
+const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];
+
+/** Strings with what breaks naive code: lone surrogates, NUL, bidi overrides, BOM, long runs. */
+const nastyString = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({
+    unit: fc.constantFrom('\uD800', '\uDFFF', '\u0000', '\u202E', '\uFEFF', '\u0301', '👍', '\n', '"', '\\', '%'),
+    maxLength: 30,
+  }),
+  fc.constantFrom('', ' ', '   \n\t', 'null', 'undefined', 'NaN', '-1', '1e309', '0x10', '[]', '{}'),
+  fc.integer({ min: 4_001, max: 20_000 }).map((n) => 'x'.repeat(n)),
+);
+
+/** A JSON-ish value: nested objects with prototype keys, arrays, every primitive. */
+const hostileValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    nastyString,
+    fc.integer(),
+    fc.double(),
+    fc.constantFrom(0, -1, 2 ** 53, Number.MAX_SAFE_INTEGER + 2, 1e308),
+    fc.boolean(),
+    fc.constant(null),
+    fc.uuid(),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(fc.oneof(fc.constantFrom(...PROTO_KEYS), fc.string({ maxLength: 8 })), tie('value'), {
+      maxKeys: 4,
+    }),
+  ),
+})).value;
+
+/** Arrays or objects nested thousands deep (JSON text, as a client would send it). */
+const deeplyNested = fc
+  .tuple(fc.integer({ min: 500, max: 5_000 }), fc.boolean())
+  .map(([depth, asArray]) => (asArray ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`));
+
+/** The value of a field: sometimes right, usually wrong. */
+function field(valid: () => unknown[]): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    { arbitrary: fc.constantFrom(...valid()), weight: 2 },
+    { arbitrary: fc.uuid(), weight: 1 },
+    { arbitrary: hostileValue, weight: 3 },
+  );
+}
+
+/** An object with some contract fields (right or wrong) plus stray and prototype keys. */
+function bodyOf(fields: Record<string, () => unknown[]>): fc.Arbitrary<Record<string, unknown>> {
+  const known = Object.fromEntries(Object.entries(fields).map(([k, valid]) => [k, field(valid)]));
+  return fc
+    .tuple(
+      fc.record(known, { requiredKeys: [] }),
+      fc.dictionary(fc.oneof(fc.constantFrom(...PROTO_KEYS), fc.string({ maxLength: 10 })), hostileValue, {
+        maxKeys: 3,
+      }),
+    )
+    .map(([k, extra]) => {
+      const out: Record<string, unknown> = {};
+      // defineProperty: a `__proto__` key stays an own key, as JSON.parse would make it.
+      for (const [key, value] of [...Object.entries(extra), ...Object.entries(k)]) {
+        Object.defineProperty(out, key, { value, enumerable: true, configurable: true, writable: true });
+      }
+      return out;
+    });
+}
+
+/** The raw bytes of a body: JSON of the object, or something worse. */
+function rawBody(body: fc.Arbitrary<unknown>): fc.Arbitrary<string | Buffer> {
+  return fc.oneof(
+    { arbitrary: body.map((b) => JSON.stringify(b) ?? 'null'), weight: 6 },
+    { arbitrary: deeplyNested, weight: 1 },
+    // Prototype keys written by hand (JSON.stringify of an object literal would drop them).
+    {
+      arbitrary: fc
+        .tuple(fc.constantFrom('__proto__', 'constructor'), hostileValue)
+        .map(([key, value]) =>
+          key === 'constructor'
+            ? `{"constructor":{"prototype":${JSON.stringify(value) ?? 'null'}},"session_id":"${sessionId}","content":"x"}`
+            : `{"__proto__":${JSON.stringify(value) ?? 'null'},"session_id":"${sessionId}","content":"x"}`,
+        ),
+      weight: 1,
+    },
+    // Invalid UTF-8 inside a JSON string.
+    {
+      arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((bytes) =>
+        Buffer.concat([
+          Buffer.from(`{"session_id":"${sessionId}","content":"`),
+          Buffer.from(bytes.map((b) => (b === 0x22 || b === 0x5c ? 0xff : b))),
+          Buffer.from('"}'),
+        ]),
+      ),
+      weight: 1,
+    },
+    { arbitrary: fc.uint8Array({ maxLength: 256 }).map((bytes) => Buffer.from(bytes)), weight: 1 },
+    { arbitrary: fc.string({ maxLength: 64 }), weight: 1 },
+  );
+}
+
+/** A query string of contract keys (right or wrong values), repeats, junk and bad escapes. */
+function queryOf(fields: Record<string, () => unknown[]>): fc.Arbitrary<string> {
+  const pair = fc.oneof(
+    fc.tuple(fc.constantFrom(...Object.keys(fields)), nastyString),
+    fc.constantFrom(...Object.entries(fields)).chain(([k, valid]) => fc.tuple(fc.constant(k), fc.constantFrom(...valid().map(String)))),
+    fc.tuple(fc.constantFrom(...PROTO_KEYS, '__proto__[x]', 'a[b][c]', 'limit[]'), nastyString),
+  );
+  return fc.oneof(
+    { arbitrary: fc.array(pair, { maxLength: 6 }).map((pairs) => pairs.map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&')), weight: 5 },
+    { arbitrary: fc.constantFrom('%', '%E0%A4%A', '%FF%FE', 'a=%', '&&&=&=', '%00=%00', 'limit=1&limit=2&limit=3', `session_id=${sessionId}&page=99999999999999999999`), weight: 1 },
+  );
+}
+
+/** encodeURIComponent that survives lone surrogates (encoded as U+FFFD's bytes would be wrong: send the raw escape). */
+function encode(value: string): string {
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    return encodeURIComponent(value.replace(/[\uD800-\uDFFF]/g, '\uFFFD')).concat('%ED%A0%80');
+  }
+}
+
+/** A path parameter: a real id, a random one, or garbage (escaped, over-long, bad escapes). */
+const pathParam = fc.oneof(
+  fc.constant('MESSAGE'),
+  fc.constant('SESSION'),
+  fc.uuid(),
+  nastyString.map(encode),
+  fc.constantFrom('%', '%E0%A4%A', '..%2F..%2Fetc%2Fpasswd', '%2e%2e', 'a'.repeat(300), '%C0%AF', '%FF'),
+);
+
+// ---------------------------------------------------------------------------------------------
+// The envelope
+
+const codes = new Set<string>(ERROR_CODES);
+
+/** Success or the documented error envelope with a status that matches its code; never a 500. */
+function expectEnvelope(response: LightMyRequestResponse, what: string): void {
+  const context = `${what} → ${response.statusCode} ${response.body.slice(0, 300)}`;
+  expect(response.statusCode, context).not.toBe(500);
+  expect(response.headers['content-type'], context).toMatch(/^application\/json/);
+  const body = JSON.parse(response.body) as Record<string, unknown>;
+  if (response.statusCode < 400) {
+    expect(body.success, context).toBe(true);
+    return;
+  }
+  expect(Object.keys(body).sort(), context).toEqual(['code', 'details', 'error', 'success']);
+  expect(body.success, context).toBe(false);
+  expect(codes.has(body.code as string), context).toBe(true);
+  expect(body.code, context).not.toBe('INTERNAL_ERROR');
+  expect(ERROR_DEFINITIONS[body.code as keyof typeof ERROR_DEFINITIONS].status, context).toBe(response.statusCode);
+  expect(typeof body.error, context).toBe('string');
+  expect(Array.isArray(body.details) && body.details.every((d) => typeof d === 'string'), context).toBe(true);
+  // A refusal never echoes a stack or SQL.
+  expect(response.body, context).not.toMatch(/\bat .+\.(ts|js):\d+|SELECT |INSERT INTO|syntax error at/);
+}
+
+const validSession = () => [sessionId];
+const validMessage = () => [messageId];
+
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json; charset=latin1',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=xyz',
+  'application/octet-stream',
+  'application/json; boundary=--',
+  '',
+];
+
+const auth = fc.oneof(
+  { arbitrary: fc.constant('CLIENT'), weight: 6 },
+  { arbitrary: fc.constant('ADMIN'), weight: 1 },
+  { arbitrary: fc.constant(undefined), weight: 1 },
+  { arbitrary: nastyString.map((s) => `Bearer ${s.replace(/[^\t\x20-\x7e]/g, 'x')}`), weight: 1 },
+  { arbitrary: fc.constantFrom('Bearer', 'Basic abc', 'bearer a.b.c', 'Bearer eyJhbGciOiJub25lIn0.e30.'), weight: 1 },
+);
+
+function headersFor(authorization: string | undefined, contentType?: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (authorization === 'CLIENT') headers.authorization = `Bearer ${client.token}`;
+  else if (authorization === 'ADMIN') headers.authorization = `Bearer ${admin.token}`;
+  else if (authorization !== undefined) headers.authorization = authorization;
+  if (contentType !== undefined && contentType !== '') headers['content-type'] = contentType;
+  return headers;
+}
+
+const fillPath = (path: string, param: string) =>
+  path.replace('ID', param === 'MESSAGE' ? messageId : param === 'SESSION' ? sessionId : param);
+
+// ---------------------------------------------------------------------------------------------
+// REST
+
+const BODY_ROUTES: Array<{ method: 'POST' | 'PATCH'; path: string; fields: Record<string, () => unknown[]> }> = [
+  {
+    method: 'POST',
+    path: '/api/chat/sessions',
+    fields: {
+      booking_id: () => [randomUUID()],
+      participant_ids: () => [[client.id], [client.id, admin.id], []],
+      session_type: () => ['booking', 'support', 'general'],
+      metadata: () => [{}, { topic: 'x' }],
+    },
+  },
+  { method: 'PATCH', path: '/api/chat/sessions/ID', fields: { status: () => ['active', 'closed', 'archived'] } },
+  {
+    method: 'POST',
+    path: '/api/chat/messages',
+    fields: {
+      id: () => [randomUUID(), messageId],
+      session_id: validSession,
+      content: () => ['hello', '  padded  ', '👍'],
+      type: () => ['text', 'system', 'voice'],
+      metadata: () => [{}, { reply_to: messageId }],
+    },
+  },
+  { method: 'POST', path: '/api/chat/messages/ID/reactions', fields: { reaction: () => ['❤️', '👍🏽', '🇫🇷', 'lol'] } },
+];
+
+const QUERY_ROUTES: Array<{ method: 'GET' | 'PUT' | 'DELETE'; path: string; fields: Record<string, () => unknown[]> }> = [
+  {
+    method: 'GET',
+    path: '/api/chat/sessions',
+    fields: {
+      page: () => [1, 2],
+      limit: () => [1, 100, 1000],
+      status: () => ['active', 'all'],
+      booking_id: () => [randomUUID()],
+      scope: () => ['mine', 'all'],
+    },
+  },
+  { method: 'GET', path: '/api/chat/sessions/ID', fields: {} },
+  {
+    method: 'GET',
+    path: '/api/chat/messages',
+    fields: {
+      session_id: validSession,
+      page: () => [1, 3],
+      limit: () => [1, 50, 500],
+      before_message_id: validMessage,
+      after_seq: () => [0, 1],
+    },
+  },
+  { method: 'PUT', path: '/api/chat/messages/ID/read', fields: {} },
+  { method: 'GET', path: '/api/chat/files/ID', fields: { expires: () => [0, 9999999999], signature: () => ['abc'], variant: () => ['original', 'thumbnail', 'x'] } },
+  { method: 'DELETE', path: '/api/chat/messages/ID/reactions/%F0%9F%91%8D', fields: {} },
+  { method: 'GET', path: '/api/chat/nope/ID', fields: {} },
+];
+
+describe('REST under hostile input', () => {
+  it('every body route answers a success or the error envelope, never a 500', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...BODY_ROUTES).chain((route) =>
+          fc.record({
+            route: fc.constant(route),
+            param: pathParam,
+            body: rawBody(bodyOf(route.fields)),
+            contentType: fc.oneof({ arbitrary: fc.constant('application/json'), weight: 5 }, { arbitrary: fc.constantFrom(...CONTENT_TYPES), weight: 1 }),
+            query: fc.oneof(fc.constant(''), queryOf({ x: () => [1] })),
+            authorization: auth,
+          }),
+        ),
+        async ({ route, param, body, contentType, query, authorization }) => {
+          const url = `${fillPath(route.path, param)}${query ? `?${query}` : ''}`;
+          const response = await t.app.inject({
+            method: route.method,
+            url,
+            headers: headersFor(authorization, contentType),
+            payload: body,
+          });
+          expectEnvelope(response, `${route.method} ${url}`);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('every query and path-parameter route answers a success or the error envelope', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...QUERY_ROUTES).chain((route) =>
+          fc.record({
+            route: fc.constant(route),
+            param: pathParam,
+            query: queryOf({ ...route.fields, x: () => ['1'] }),
+            authorization: auth,
+          }),
+        ),
+        async ({ route, param, query, authorization }) => {
+          const url = `${fillPath(route.path, param)}?${query}`;
+          const response = await t.app.inject({ method: route.method, url, headers: headersFor(authorization) });
+          expectEnvelope(response, `${route.method} ${url}`);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('huge JSON bodies (over the 256 KB body limit) are refused with the envelope', async () => {
+    const huge = [
+      JSON.stringify({ session_id: sessionId, content: 'x'.repeat(300 * 1024) }),
+      JSON.stringify({ session_id: sessionId, content: 'hi', metadata: { blob: 'y'.repeat(2 * 1024 * 1024) } }),
+      `[${'0,'.repeat(200_000)}0]`,
+      JSON.stringify({ session_id: sessionId, content: 'hi', metadata: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i])) }),
+    ];
+    for (const payload of huge) {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/chat/messages',
+        headers: headersFor('CLIENT', 'application/json'),
+        payload,
+      });
+      expectEnvelope(response, `POST /api/chat/messages (${payload.length} bytes)`);
+      expect(response.statusCode).toBe(400);
+    }
+    // Under the body limit but over the metadata bound.
+    const bigMetadata = await t.app.inject({
+      method: 'POST',
+      url: '/api/chat/messages',
+      headers: headersFor('CLIENT', 'application/json'),
+      payload: JSON.stringify({ session_id: sessionId, content: 'hi', metadata: { blob: 'z'.repeat(100_000) } }),
+    });
+    expectEnvelope(bigMetadata, 'metadata over 8 KB');
+    expect(bigMetadata.json().code).toBe('VALIDATION_ERROR');
+  });
+
+  it('deeply nested metadata inside the 8 KB bound is stored or refused, never a 500', async () => {
+    for (const depth of [100, 1_000, 2_700]) {
+      const metadata = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/chat/messages',
+        headers: headersFor('CLIENT', 'application/json'),
+        payload: `{"session_id":"${sessionId}","content":"deep ${depth}","metadata":${metadata}}`,
+      });
+      expectEnvelope(response, `metadata ${depth} deep`);
+    }
+    // The session still lists (a stored deep document reads back).
+    const list = await t.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}&limit=100`, headers: headersFor('CLIENT') });
+    expectEnvelope(list, 'list after deep metadata');
+    expect(list.statusCode).toBe(200);
+  });
+
+  it('prototype keys in a body never reach an object prototype', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/chat/sessions',
+      headers: headersFor('CLIENT', 'application/json'),
+      payload: `{"participant_ids":["${client.id}"],"metadata":{"__proto__":{"polluted":true}},"__proto__":{"polluted":true}}`,
+    });
+    expectEnvelope(response, 'session with __proto__');
+    expect(response.statusCode).toBe(400);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
+  it('hostile multipart uploads (random parts, lying names, truncated images, pixel bombs) get the envelope', async () => {
+    const truncatedPng = pngHeader(64, 64).subarray(0, 40);
+    const pixelBomb = pngHeader(200_000, 200_000);
+    const fileBytes = fc.oneof(
+      fc.uint8Array({ maxLength: 2_048 }).map((b) => Buffer.from(b)),
+      fc.constantFrom(
+        truncatedPng,
+        pixelBomb,
+        Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(100, 7)]),
+        Buffer.concat([Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt ', 'latin1'), Buffer.alloc(30, 0xff)]),
+        Buffer.concat([Buffer.from('ID3\x04\x00\x00\x00\x00\x00\x10', 'latin1'), Buffer.alloc(64, 0x55)]),
+        Buffer.concat([Buffer.from('OggS\x00\x02', 'latin1'), Buffer.alloc(64, 1)]),
+        Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), Buffer.alloc(64, 0x80)]),
+        Buffer.from('%PDF-1.4\n%%EOF garbage', 'latin1'),
+        Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1'),
+        Buffer.from('RIFF\x10\x00\x00\x00WEBPVP8 ', 'latin1'),
+      ),
+    );
+    const part = fc.oneof(
+      fc.record({
+        kind: fc.constant('field' as const),
+        name: fc.oneof(fc.constantFrom('session_id', 'duration', 'caption', '__proto__', 'constructor'), fc.string({ maxLength: 10 })),
+        value: fc.oneof(fc.constant(sessionId), fc.constantFrom('-1', '1e9', 'NaN', '3600.0001'), nastyString),
+      }),
+      fc.record({
+        kind: fc.constant('file' as const),
+        name: fc.constantFrom('file', 'voice_note', 'other', '__proto__'),
+        filename: fc.oneof(fc.constantFrom('a.png', '../../etc/passwd', 'a\u202Egnp.exe', 'voice.webm', '', 'x'.repeat(400)), nastyString),
+        data: fileBytes,
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/api/chat/files', '/api/chat/voice-notes'),
+        fc.array(part, { maxLength: 5 }),
+        fc.boolean(),
+        async (path, parts, breakIt) => {
+          const boundary = `----hostile${randomUUID()}`;
+          const chunks: Buffer[] = [];
+          for (const p of parts) {
+            const name = p.name.replace(/["\r\n]/g, '_');
+            if (p.kind === 'field') {
+              chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`));
+              chunks.push(Buffer.from(p.value.replace(/[\uD800-\uDFFF]/g, '?')));
+            } else {
+              const filename = p.filename.replace(/["\r\n\uD800-\uDFFF]/g, '_');
+              chunks.push(
+                Buffer.from(
+                  `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\nContent-Type: image/png\r\n\r\n`,
+                ),
+              );
+              chunks.push(p.data);
+            }
+            chunks.push(Buffer.from('\r\n'));
+          }
+          if (!breakIt) chunks.push(Buffer.from(`--${boundary}--\r\n`));
+          const response = await t.app.inject({
+            method: 'POST',
+            url: path,
+            headers: headersFor('CLIENT', `multipart/form-data; boundary=${boundary}`),
+            payload: Buffer.concat(chunks),
+          });
+          expectEnvelope(response, `POST ${path} with ${parts.length} part(s)${breakIt ? ', unterminated' : ''}`);
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
+
+  it('development sign-in routes answer the envelope too', async () => {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATA_DIR: `/tmp/chat-test-${randomUUID()}`,
+      FRONTEND_URL: 'http://allowed.example',
+      WEB_DIST_DIR: '/nonexistent-web-dist',
+    });
+    const dev: BuiltApp = await buildApp({ config, database: t.database, logger: false });
+    try {
+      await dev.app.ready();
+      await fc.assert(
+        fc.asyncProperty(rawBody(bodyOf({ user_id: () => [randomUUID(), client.id] })), fc.constantFrom(...CONTENT_TYPES), async (body, contentType) => {
+          const response = await dev.app.inject({ method: 'POST', url: '/api/dev/sign-in', headers: headersFor(undefined, contentType), payload: body });
+          expectEnvelope(response, 'POST /api/dev/sign-in');
+        }),
+        { numRuns: 100 },
+      );
+    } finally {
+      await dev.app.close();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// tRPC
+
+const TRPC_PROCEDURES: Array<{ path: string; kind: 'query' | 'mutation'; fields: Record<string, () => unknown[]> }> = [
+  { path: 'sessions.list', kind: 'query', fields: { page: () => [1], limit: () => [5], status: () => ['all'], scope: () => ['mine', 'all'] } },
+  { path: 'sessions.get', kind: 'query', fields: { id: validSession } },
+  { path: 'sessions.create', kind: 'mutation', fields: { booking_id: () => [randomUUID()], participant_ids: () => [[client.id]] } },
+  { path: 'sessions.updateStatus', kind: 'mutation', fields: { id: validSession, status: () => ['active'] } },
+  { path: 'messages.list', kind: 'query', fields: { session_id: validSession, limit: () => [5], after_seq: () => [0] } },
+  { path: 'messages.send', kind: 'mutation', fields: { session_id: validSession, content: () => ['hi'], id: () => [randomUUID()] } },
+  { path: 'messages.markRead', kind: 'mutation', fields: { id: validMessage } },
+  { path: 'messages.remove', kind: 'mutation', fields: { id: () => [randomUUID()] } },
+  { path: 'reactions.add', kind: 'mutation', fields: { id: validMessage, reaction: () => ['👍'] } },
+  { path: 'reactions.remove', kind: 'mutation', fields: { id: validMessage, reaction: () => ['👍'] } },
+  { path: 'nope.nothing', kind: 'query', fields: {} },
+];
+
+describe('tRPC under hostile input', () => {
+  it('every procedure answers data or a tRPC error carrying a documented code, never a 500', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...TRPC_PROCEDURES).chain((procedure) =>
+          fc.record({ procedure: fc.constant(procedure), input: rawBody(bodyOf(procedure.fields)), authorization: auth, swapVerb: fc.boolean() }),
+        ),
+        async ({ procedure, input, authorization, swapVerb }) => {
+          const asQuery = (procedure.kind === 'query') !== swapVerb;
+          const text = typeof input === 'string' ? input : input.toString('latin1');
+          const response = asQuery
+            ? await t.app.inject({ method: 'GET', url: `/trpc/${procedure.path}?input=${encode(text)}`, headers: headersFor(authorization) })
+            : await t.app.inject({ method: 'POST', url: `/trpc/${procedure.path}`, headers: headersFor(authorization, 'application/json'), payload: input });
+          const context = `${asQuery ? 'GET' : 'POST'} /trpc/${procedure.path} → ${response.statusCode} ${response.body.slice(0, 300)}`;
+          expect(response.statusCode, context).toBeLessThan(500);
+          const body = JSON.parse(response.body) as { result?: unknown; error?: { data?: { errorCode?: string } } };
+          if (response.statusCode >= 400) {
+            const code = body.error?.data?.errorCode;
+            expect(codes.has(code as string), context).toBe(true);
+            expect(code, context).not.toBe('INTERNAL_ERROR');
+            expect(response.body, context).not.toMatch(/"stack"|\.ts:\d+/);
+          } else {
+            expect(body.result, context).toBeDefined();
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Socket.IO
+
+const SOCKET_EVENTS: Array<{ event: string; fields: Record<string, () => unknown[]> }> = [
+  { event: 'join_chat', fields: { session_id: validSession, since_seq: () => [0, 1, 10_000] } },
+  { event: 'leave_chat', fields: { session_id: validSession } },
+  { event: 'send_message', fields: { session_id: validSession, message: () => [{ content: 'hi' }, { id: randomUUID(), content: 'x' }, { id: messageId }, { content: 'v', type: 'voice' }] } },
+  { event: 'typing_start', fields: { session_id: validSession } },
+  { event: 'typing_stop', fields: { session_id: validSession } },
+  { event: 'message_reaction', fields: { message_id: validMessage, reaction: () => ['❤️', 'no'], session_id: validSession } },
+  { event: 'mark_read', fields: { message_id: validMessage, session_id: validSession } },
+];
+
+type Ack = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string; details?: string[] } };
+
+describe('Socket.IO under hostile input', () => {
+  it('every event answers its ack with data or a documented error; the connection survives', async () => {
+    const socket = await connectClient(baseUrl, client.token);
+    sockets.push(socket);
+    const disconnects: string[] = [];
+    socket.on('disconnect', (reason) => disconnects.push(reason));
+    const payload = fc.oneof(
+      { arbitrary: fc.constantFrom(...SOCKET_EVENTS).chain((e) => fc.tuple(fc.constant(e.event), bodyOf(e.fields) as fc.Arbitrary<unknown>)), weight: 6 },
+      { arbitrary: fc.tuple(fc.constantFrom(...SOCKET_EVENTS.map((e) => e.event)), hostileValue), weight: 3 },
+      {
+        arbitrary: fc.tuple(
+          fc.constantFrom(...SOCKET_EVENTS.map((e) => e.event)),
+          fc.uint8Array({ maxLength: 512 }).map((b) => ({ session_id: Buffer.from(b), message: { content: Buffer.from(b) } })),
+        ),
+        weight: 1,
+      },
+      // Nesting depth only: the nested payload is built in the property (fast-check would
+      // overflow its stack printing a 3,000-deep counterexample).
+      { arbitrary: fc.tuple(fc.constantFrom(...SOCKET_EVENTS.map((e) => e.event)), fc.integer({ min: 200, max: 3_000 })), weight: 1 },
+    );
+    await fc.assert(
+      fc.asyncProperty(payload, async ([event, raw]) => {
+        const body = typeof raw === 'number' && raw >= 200 ? deepPayload(raw) : raw;
+        require('node:fs').appendFileSync('/tmp/scratch/log', `${event} ${typeof raw === 'number' ? raw : JSON.stringify(raw)?.slice(0, 300)}\n`);
+        const ack = (await socket.timeout(5_000).emitWithAck(event as 'join_chat', body as never)) as Ack;
+        const context = `${event} ${JSON.stringify(body)?.slice(0, 200)} → ${JSON.stringify(ack).slice(0, 300)}`;
+        expect(typeof ack === 'object' && ack !== null, context).toBe(true);
+        if (!ack.ok) {
+          expect(codes.has(ack.error.code), context).toBe(true);
+          expect(ack.error.code, context).not.toBe('INTERNAL_ERROR');
+          expect(typeof ack.error.message, context).toBe('string');
+        }
+      }),
+      { numRuns: 400 },
+    );
+    expect(disconnects).toEqual([]);
+    expect(socket.connected).toBe(true);
+  });
+
+  it('unknown events, extra arguments and events without an ack are ignored; the connection survives', async () => {
+    const socket = await connectClient(baseUrl, client.token);
+    sockets.push(socket);
+    const loose = socket as unknown as { emit(event: string, ...args: unknown[]): void };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('connect', 'disconnect', 'error', '__proto__', 'constructor', 'newListener')),
+        fc.array(hostileValue, { maxLength: 4 }),
+        async (event, args) => {
+          try {
+            loose.emit(event, ...args);
+          } catch {
+            // socket.io-client refuses its reserved names on the client side: nothing was sent.
+          }
+          for (const known of SOCKET_EVENTS) loose.emit(known.event, ...args);
+        },
+      ),
+      { numRuns: 100 },
+    );
+    const ack = (await socket.timeout(5_000).emitWithAck('join_chat', { session_id: sessionId })) as Ack;
+    expect(ack.ok).toBe(true);
+    expect(socket.connected).toBe(true);
+  });
+
+  it('garbage Socket.IO frames close only the sender; the server keeps serving everyone else', async () => {
+    const bystander = await connectClient(baseUrl, client.token);
+    sockets.push(bystander);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.constantFrom('42[', '4{', '42["join_chat",{"session_id":', '451-["x",{"_placeholder":true,"num":99}]', '49', '4', '42[{}]', '42["__proto__"]', `42${'['.repeat(5_000)}`),
+        ),
+        async (frame) => {
+          const socket = await connectClient(baseUrl, client.token);
+          const engine = socket.io.engine as unknown as { send(data: string): void };
+          engine.send(frame);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          socket.disconnect();
+        },
+      ),
+      { numRuns: 60 },
+    );
+    const ack = (await bystander.timeout(5_000).emitWithAck('join_chat', { session_id: sessionId })) as Ack;
+    expect(ack.ok).toBe(true);
+    const health = await fetch(`${baseUrl}/healthz`);
+    expect(health.status).toBe(200);
+  });
+});
+
+/** A socket payload whose every field is `depth` objects deep. */
+function deepPayload(depth: number): unknown {
+  let nested: unknown = 1;
+  for (let i = 0; i < depth; i++) nested = { a: nested };
+  return { session_id: sessionId, message_id: nested, message: { content: 'deep', metadata: nested }, since_seq: nested };
+}
+
+/** A PNG signature and IHDR chunk declaring `width` × `height`, and nothing else. */
+function pngHeader(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.writeUInt8(8, 8);
+  ihdr.writeUInt8(6, 9);
+  const type = Buffer.from('IHDR');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([type, ihdr])) >>> 0, 0);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(13, 0);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), length, type, ihdr, crc]);
+}

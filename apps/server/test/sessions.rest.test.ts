@@ -1,0 +1,548 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectError, rest } from './support/rest.js';
+import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+interface SessionSummary {
+  id: string;
+  booking_id: string | null;
+  session_type: string;
+  status: string;
+  participants: string[];
+  unread_count: number;
+  last_message: { id: string; seq: number; content: string | null; sender_id: string } | null;
+  bookings: {
+    id: string;
+    services: { name: string; type: string } | null;
+    profiles: Array<{ id: string; first_name: string; role: string }>;
+  } | null;
+}
+
+const sorted = (ids: string[]) => [...ids].sort();
+
+async function openBookingSession(caller: TestUser, bookingId: string): Promise<string> {
+  const response = await rest(t.app, caller).post('/api/chat/sessions', { booking_id: bookingId });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json().data.id;
+}
+
+async function setStatus(sessionId: string, status: 'active' | 'closed' | 'archived') {
+  const admin = await t.factory.user('admin');
+  const response = await rest(t.app, admin).patch(`/api/chat/sessions/${sessionId}`, { status });
+  expect(response.statusCode, response.body).toBe(200);
+}
+
+/** A client with `count` booking sessions, each with its own reader. */
+async function clientWithSessions(count: number) {
+  const client = await t.factory.user('client');
+  const sessions: Array<{ id: string; bookingId: string; reader: TestUser }> = [];
+  for (let i = 0; i < count; i += 1) {
+    const reader = await t.factory.user('reader');
+    const booking = await t.factory.booking(client, reader);
+    sessions.push({
+      id: await openBookingSession(client, booking.id),
+      bookingId: booking.id,
+      reader,
+    });
+  }
+  return { client, sessions };
+}
+
+describe('POST /api/chat/sessions (booking)', () => {
+  it('the first create answers 201 "Chat session created successfully" with the booking parties as participants', async () => {
+    const client = await t.factory.user('client');
+    const reader = await t.factory.user('reader');
+    const booking = await t.factory.booking(client, reader);
+    const response = await rest(t.app, client).post('/api/chat/sessions', {
+      booking_id: booking.id,
+    });
+    expect(response.statusCode).toBe(201);
+    const body = response.json();
+    expect(body.success).toBe(true);
+    expect(body.message).toBe('Chat session created successfully');
+    expect(body.data).toMatchObject({
+      booking_id: booking.id,
+      session_type: 'booking',
+      status: 'active',
+      unread_count: 0,
+      last_message: null,
+    });
+    expect(sorted(body.data.participants)).toEqual(sorted([client.id, reader.id]));
+    expect(new Date(body.data.created_at).toISOString()).toBe(body.data.created_at);
+  });
+
+  it('creating the same booking session again answers 200 with the same id and "Chat session already exists"', async () => {
+    const client = await t.factory.user('client');
+    const reader = await t.factory.user('reader');
+    const booking = await t.factory.booking(client, reader);
+    const first = await rest(t.app, client).post('/api/chat/sessions', { booking_id: booking.id });
+    const again = await rest(t.app, reader).post('/api/chat/sessions', { booking_id: booking.id });
+    expect(first.statusCode).toBe(201);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().message).toBe('Chat session already exists');
+    expect(again.json().data.id).toBe(first.json().data.id);
+  });
+
+  it('concurrent creates of one booking session produce one session', async () => {
+    const client = await t.factory.user('client');
+    const reader = await t.factory.user('reader');
+    const booking = await t.factory.booking(client, reader);
+    const responses = await Promise.all(
+      [client, reader, client, reader, client, reader].map((u) =>
+        rest(t.app, u).post('/api/chat/sessions', { booking_id: booking.id }),
+      ),
+    );
+    const statuses = responses.map((r) => r.statusCode).sort();
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 201]);
+    const ids = new Set(responses.map((r) => r.json().data.id));
+    expect(ids.size).toBe(1);
+
+    const listed = await rest(t.app, client).get(
+      `/api/chat/sessions?booking_id=${booking.id}&status=all`,
+    );
+    expect(listed.json().data.pagination.total).toBe(1);
+  });
+
+  it.each(['cancelled', 'refunded'])(
+    'a %s booking cannot get a session: CHAT_ACCESS_DENIED',
+    async (status) => {
+      const client = await t.factory.user('client');
+      const reader = await t.factory.user('reader');
+      const booking = await t.factory.booking(client, reader, status);
+      const response = await rest(t.app, client).post('/api/chat/sessions', {
+        booking_id: booking.id,
+      });
+      expectError(response, 'CHAT_ACCESS_DENIED');
+    },
+  );
+
+  it('a booking in any other status (pending, completed) can get a session', async () => {
+    for (const status of ['pending', 'completed']) {
+      const client = await t.factory.user('client');
+      const reader = await t.factory.user('reader');
+      const booking = await t.factory.booking(client, reader, status);
+      const response = await rest(t.app, reader).post('/api/chat/sessions', {
+        booking_id: booking.id,
+      });
+      expect(response.statusCode, status).toBe(201);
+    }
+  });
+
+  it('someone who is not a party of the booking cannot create its session', async () => {
+    const client = await t.factory.user('client');
+    const reader = await t.factory.user('reader');
+    const booking = await t.factory.booking(client, reader);
+    for (const outsider of [await t.factory.user('client'), await t.factory.user('reader')]) {
+      const response = await rest(t.app, outsider).post('/api/chat/sessions', {
+        booking_id: booking.id,
+      });
+      expectError(response, 'CHAT_ACCESS_DENIED');
+    }
+    // Nor may the outsider learn the session once it exists.
+    await openBookingSession(client, booking.id);
+    const outsider = await t.factory.user('client');
+    expectError(
+      await rest(t.app, outsider).post('/api/chat/sessions', { booking_id: booking.id }),
+      'CHAT_ACCESS_DENIED',
+    );
+  });
+
+  it('an admin may create a booking session; its participants are the client and the reader', async () => {
+    const client = await t.factory.user('client');
+    const reader = await t.factory.user('reader');
+    const admin = await t.factory.user('admin');
+    const booking = await t.factory.booking(client, reader);
+    const response = await rest(t.app, admin).post('/api/chat/sessions', {
+      booking_id: booking.id,
+    });
+    expect(response.statusCode).toBe(201);
+    expect(sorted(response.json().data.participants)).toEqual(sorted([client.id, reader.id]));
+    const mine = await rest(t.app, client).get('/api/chat/sessions');
+    expect(mine.json().data.sessions.map((s: SessionSummary) => s.id)).toEqual([
+      response.json().data.id,
+    ]);
+  });
+
+  it('a monitor cannot create sessions', async () => {
+    const client = await t.factory.user('client');
+    const reader = await t.factory.user('reader');
+    const monitor = await t.factory.user('monitor');
+    const booking = await t.factory.booking(client, reader);
+    expectError(
+      await rest(t.app, monitor).post('/api/chat/sessions', { booking_id: booking.id }),
+      'CHAT_ACCESS_DENIED',
+    );
+    expectError(
+      await rest(t.app, monitor).post('/api/chat/sessions', {
+        participant_ids: [monitor.id, client.id],
+      }),
+      'CHAT_ACCESS_DENIED',
+    );
+  });
+
+  it('an unknown booking or a body without booking_id or participant_ids is a VALIDATION_ERROR', async () => {
+    const client = await t.factory.user('client');
+    expectError(
+      await rest(t.app, client).post('/api/chat/sessions', { booking_id: randomUUID() }),
+      'VALIDATION_ERROR',
+    );
+    expectError(await rest(t.app, client).post('/api/chat/sessions', {}), 'VALIDATION_ERROR');
+    expectError(
+      await rest(t.app, client).post('/api/chat/sessions', { booking_id: 'not-a-uuid' }),
+      'VALIDATION_ERROR',
+    );
+  });
+});
+
+describe('POST /api/chat/sessions (manual)', () => {
+  it('creates a session with the given participants, which must include the caller', async () => {
+    const client = await t.factory.user('client');
+    const reader = await t.factory.user('reader');
+    const response = await rest(t.app, client).post('/api/chat/sessions', {
+      participant_ids: [client.id, reader.id],
+      session_type: 'support',
+      metadata: { topic: 'refund' },
+    });
+    expect(response.statusCode, response.body).toBe(201);
+    const data = response.json().data;
+    expect(data).toMatchObject({
+      booking_id: null,
+      session_type: 'support',
+      status: 'active',
+      bookings: null,
+    });
+    expect(data.metadata).toEqual({ topic: 'refund' });
+    expect(sorted(data.participants)).toEqual(sorted([client.id, reader.id]));
+
+    const withoutMe = await rest(t.app, client).post('/api/chat/sessions', {
+      participant_ids: [reader.id],
+    });
+    expectError(withoutMe, 'VALIDATION_ERROR');
+  });
+
+  it('a manual session defaults to session_type general', async () => {
+    const client = await t.factory.user('client');
+    const other = await t.factory.user('client');
+    const response = await rest(t.app, client).post('/api/chat/sessions', {
+      participant_ids: [client.id, other.id],
+    });
+    expect(response.statusCode).toBe(201);
+    expect(response.json().data.session_type).toBe('general');
+  });
+
+  it('an admin may create a session for others without being in it', async () => {
+    const admin = await t.factory.user('admin');
+    const a = await t.factory.user('client');
+    const b = await t.factory.user('reader');
+    const response = await rest(t.app, admin).post('/api/chat/sessions', {
+      participant_ids: [a.id, b.id],
+    });
+    expect(response.statusCode).toBe(201);
+    expect(sorted(response.json().data.participants)).toEqual(sorted([a.id, b.id]));
+  });
+
+  it('unknown participant ids, non-UUIDs and a lone caller are VALIDATION_ERROR', async () => {
+    const client = await t.factory.user('client');
+    const unknown = randomUUID();
+    const body = expectError(
+      await rest(t.app, client).post('/api/chat/sessions', {
+        participant_ids: [client.id, unknown],
+      }),
+      'VALIDATION_ERROR',
+    );
+    expect(body.details.join(' ')).toContain(unknown);
+    expectError(
+      await rest(t.app, client).post('/api/chat/sessions', { participant_ids: [client.id, 'bob'] }),
+      'VALIDATION_ERROR',
+    );
+    expectError(
+      await rest(t.app, client).post('/api/chat/sessions', { participant_ids: [client.id] }),
+      'VALIDATION_ERROR',
+    );
+  });
+
+  it('session metadata with a NUL character is a VALIDATION_ERROR, not a 500', async () => {
+    const client = await t.factory.user('client');
+    const other = await t.factory.user('reader');
+    expectError(
+      await rest(t.app, client).post('/api/chat/sessions', {
+        participant_ids: [client.id, other.id],
+        metadata: { topic: 'x\u0000' },
+      }),
+      'VALIDATION_ERROR',
+    );
+  });
+
+  it('a booking session type without a booking_id is a VALIDATION_ERROR', async () => {
+    const client = await t.factory.user('client');
+    const other = await t.factory.user('reader');
+    expectError(
+      await rest(t.app, client).post('/api/chat/sessions', {
+        participant_ids: [client.id, other.id],
+        session_type: 'booking',
+      }),
+      'VALIDATION_ERROR',
+    );
+  });
+});
+
+describe('GET /api/chat/sessions', () => {
+  it('paginates: page and limit, default limit 20, limit above 100 clamped to 100', async () => {
+    const { client, sessions } = await clientWithSessions(3);
+    const api = rest(t.app, client);
+
+    const defaults = (await api.get('/api/chat/sessions')).json().data;
+    expect(defaults.pagination).toEqual({ page: 1, limit: 20, total: 3, total_pages: 1 });
+    expect(defaults.sessions).toHaveLength(3);
+
+    const page1 = (await api.get('/api/chat/sessions?page=1&limit=2')).json().data;
+    const page2 = (await api.get('/api/chat/sessions?page=2&limit=2')).json().data;
+    expect(page1.pagination).toEqual({ page: 1, limit: 2, total: 3, total_pages: 2 });
+    expect(page2.pagination).toEqual({ page: 2, limit: 2, total: 3, total_pages: 2 });
+    expect(page1.sessions).toHaveLength(2);
+    expect(page2.sessions).toHaveLength(1);
+    const seen = [...page1.sessions, ...page2.sessions].map((s: SessionSummary) => s.id);
+    expect(sorted(seen)).toEqual(sorted(sessions.map((s) => s.id)));
+
+    const clamped = await api.get('/api/chat/sessions?limit=500');
+    expect(clamped.statusCode).toBe(200);
+    expect(clamped.json().data.pagination.limit).toBe(100);
+
+    const beyond = (await api.get('/api/chat/sessions?page=5&limit=2')).json().data;
+    expect(beyond.sessions).toEqual([]);
+    expect(beyond.pagination.total).toBe(3);
+  });
+
+  it('limit=0, page=0 and non-numbers are VALIDATION_ERROR', async () => {
+    const client = await t.factory.user('client');
+    for (const query of [
+      'limit=0',
+      'page=0',
+      'limit=abc',
+      'limit=-5',
+      'status=deleted',
+      'booking_id=nope',
+    ]) {
+      expectError(await rest(t.app, client).get(`/api/chat/sessions?${query}`), 'VALIDATION_ERROR');
+    }
+  });
+
+  it('lists the most recently active session first', async () => {
+    const { client, sessions } = await clientWithSessions(3);
+    const [first, second] = sessions;
+    if (!first || !second) throw new Error('setup');
+    await t.factory.message(client, first.id, 'bump');
+    const list = (await rest(t.app, client).get('/api/chat/sessions')).json().data.sessions;
+    expect(list[0].id).toBe(first.id);
+  });
+
+  it('status filter: active by default, closed and all on request', async () => {
+    const { client, sessions } = await clientWithSessions(2);
+    const [open, closed] = sessions;
+    if (!open || !closed) throw new Error('setup');
+    await setStatus(closed.id, 'closed');
+    const api = rest(t.app, client);
+    const ids = async (query: string) =>
+      (await api.get(`/api/chat/sessions${query}`))
+        .json()
+        .data.sessions.map((s: SessionSummary) => s.id);
+
+    expect(await ids('')).toEqual([open.id]);
+    expect(await ids('?status=active')).toEqual([open.id]);
+    expect(await ids('?status=closed')).toEqual([closed.id]);
+    expect(sorted(await ids('?status=all'))).toEqual(sorted([open.id, closed.id]));
+    const closedOnly = (await api.get('/api/chat/sessions?status=closed')).json().data.sessions[0];
+    expect(closedOnly.status).toBe('closed');
+  });
+
+  it('booking_id filter returns that booking’s session only', async () => {
+    const { client, sessions } = await clientWithSessions(2);
+    const [target] = sessions;
+    if (!target) throw new Error('setup');
+    const data = (
+      await rest(t.app, client).get(`/api/chat/sessions?booking_id=${target.bookingId}`)
+    ).json().data;
+    expect(data.sessions.map((s: SessionSummary) => s.id)).toEqual([target.id]);
+    expect(data.pagination.total).toBe(1);
+  });
+
+  it('never lists a session the caller is not in, even by booking_id', async () => {
+    const { sessions } = await clientWithSessions(1);
+    const [target] = sessions;
+    if (!target) throw new Error('setup');
+    const outsider = await t.factory.user('client');
+    const data = (
+      await rest(t.app, outsider).get(`/api/chat/sessions?booking_id=${target.bookingId}`)
+    ).json().data;
+    expect(data.sessions).toEqual([]);
+    expect(data.pagination.total).toBe(0);
+  });
+
+  it('embeds bookings with services and profiles, participants, unread_count and last_message', async () => {
+    const client = await t.factory.user('client', { firstName: 'Sarah', lastName: 'Johnson' });
+    const reader = await t.factory.user('reader', { firstName: 'Samia', lastName: 'Reader' });
+    const booking = await t.factory.booking(client, reader);
+    const sessionId = await openBookingSession(client, booking.id);
+    await t.factory.message(client, sessionId, 'first');
+    const last = await t.factory.message(client, sessionId, 'second');
+
+    const list = await rest(t.app, reader).get('/api/chat/sessions');
+    expect(list.statusCode).toBe(200);
+    const [session] = list.json().data.sessions as SessionSummary[];
+    expect(session).toBeDefined();
+    if (!session) return;
+    expect(session.id).toBe(sessionId);
+    expect(session.session_type).toBe('booking');
+    expect(sorted(session.participants)).toEqual(sorted([client.id, reader.id]));
+    expect(session.unread_count).toBe(2);
+    expect(session.last_message).toMatchObject({
+      id: last.id,
+      seq: 2,
+      content: 'second',
+      sender_id: client.id,
+    });
+    expect(session.bookings?.id).toBe(booking.id);
+    expect(session.bookings?.services).toMatchObject({
+      name: 'Full Tarot Reading',
+      type: 'comprehensive',
+    });
+    const profiles = session.bookings?.profiles ?? [];
+    expect(profiles.map((p) => [p.id, p.first_name, p.role]).sort()).toEqual(
+      [
+        [client.id, 'Sarah', 'client'],
+        [reader.id, 'Samia', 'reader'],
+      ].sort(),
+    );
+
+    const senderView = (await rest(t.app, client).get('/api/chat/sessions')).json().data
+      .sessions[0];
+    expect(senderView.unread_count).toBe(0);
+  });
+
+  it('scope=all is for admins and monitors only', async () => {
+    const { sessions } = await clientWithSessions(1);
+    const [target] = sessions;
+    if (!target) throw new Error('setup');
+    const client = await t.factory.user('client');
+    const reader = await t.factory.user('reader');
+    expectError(
+      await rest(t.app, client).get('/api/chat/sessions?scope=all'),
+      'CHAT_ACCESS_DENIED',
+    );
+    expectError(
+      await rest(t.app, reader).get('/api/chat/sessions?scope=all'),
+      'CHAT_ACCESS_DENIED',
+    );
+
+    for (const role of ['admin', 'monitor'] as const) {
+      const staff = await t.factory.user(role);
+      const mine = (
+        await rest(t.app, staff).get(`/api/chat/sessions?booking_id=${target.bookingId}`)
+      ).json().data;
+      expect(mine.sessions).toEqual([]);
+      const all = await rest(t.app, staff).get(
+        `/api/chat/sessions?scope=all&booking_id=${target.bookingId}`,
+      );
+      expect(all.statusCode).toBe(200);
+      expect(all.json().data.sessions.map((s: SessionSummary) => s.id)).toEqual([target.id]);
+      expect(all.json().data.sessions[0].unread_count).toBe(0);
+    }
+  });
+});
+
+describe('GET /api/chat/sessions/:id', () => {
+  it('returns the session with participant_profiles, metadata and the booking', async () => {
+    const client = await t.factory.user('client', {
+      firstName: 'Sarah',
+      lastName: 'Johnson',
+      avatarUrl: 'https://img.example/s.png',
+    });
+    const reader = await t.factory.user('reader', { firstName: 'Samia', lastName: 'Reader' });
+    const booking = await t.factory.booking(client, reader);
+    const sessionId = await openBookingSession(client, booking.id);
+
+    const response = await rest(t.app, reader).get(`/api/chat/sessions/${sessionId}`);
+    expect(response.statusCode).toBe(200);
+    const { data } = response.json();
+    expect(data).toMatchObject({
+      id: sessionId,
+      booking_id: booking.id,
+      session_type: 'booking',
+      status: 'active',
+      metadata: {},
+    });
+    expect(sorted(data.participants)).toEqual(sorted([client.id, reader.id]));
+    const byId = new Map(data.participant_profiles.map((p: { id: string }) => [p.id, p]));
+    expect(byId.get(client.id)).toEqual({
+      id: client.id,
+      first_name: 'Sarah',
+      last_name: 'Johnson',
+      avatar_url: 'https://img.example/s.png',
+      role: 'client',
+    });
+    expect(byId.get(reader.id)).toMatchObject({ first_name: 'Samia', role: 'reader' });
+    expect(data.bookings.services).toMatchObject({
+      name: 'Full Tarot Reading',
+      type: 'comprehensive',
+    });
+  });
+
+  it('unknown id is SESSION_NOT_FOUND, a non-UUID is VALIDATION_ERROR', async () => {
+    const client = await t.factory.user('client');
+    expectError(
+      await rest(t.app, client).get(`/api/chat/sessions/${randomUUID()}`),
+      'SESSION_NOT_FOUND',
+    );
+    expectError(await rest(t.app, client).get('/api/chat/sessions/123'), 'VALIDATION_ERROR');
+  });
+});
+
+describe('PATCH /api/chat/sessions/:id', () => {
+  it('an admin closes, archives and reopens a session', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const admin = await t.factory.user('admin');
+    const api = rest(t.app, admin);
+    for (const status of ['closed', 'archived', 'active'] as const) {
+      const response = await api.patch(`/api/chat/sessions/${sessionId}`, { status });
+      expect(response.statusCode).toBe(200);
+      expect(response.json().data.status).toBe(status);
+      expect(response.json().message).toBe('Chat session updated');
+      const seen = await rest(t.app, client).get(`/api/chat/sessions/${sessionId}`);
+      expect(seen.json().data.status).toBe(status);
+    }
+  });
+
+  it('participants and monitors cannot change the status', async () => {
+    const { client, reader, sessionId } = await t.factory.bookingChat();
+    const monitor = await t.factory.user('monitor');
+    for (const user of [client, reader, monitor]) {
+      expectError(
+        await rest(t.app, user).patch(`/api/chat/sessions/${sessionId}`, { status: 'closed' }),
+        'CHAT_ACCESS_DENIED',
+      );
+    }
+    const seen = await rest(t.app, client).get(`/api/chat/sessions/${sessionId}`);
+    expect(seen.json().data.status).toBe('active');
+  });
+
+  it('an unknown status or session is refused', async () => {
+    const { sessionId } = await t.factory.bookingChat();
+    const admin = await t.factory.user('admin');
+    expectError(
+      await rest(t.app, admin).patch(`/api/chat/sessions/${sessionId}`, { status: 'deleted' }),
+      'VALIDATION_ERROR',
+    );
+    expectError(
+      await rest(t.app, admin).patch(`/api/chat/sessions/${randomUUID()}`, { status: 'closed' }),
+      'SESSION_NOT_FOUND',
+    );
+  });
+});

@@ -1,0 +1,52 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
+
+/** HTTP status of each error code, as DESIGN.md fixes it (written out, not read from the code). */
+export const DESIGN_STATUS = {
+  VALIDATION_ERROR: 400,
+  AUTHENTICATION_REQUIRED: 401,
+  CHAT_ACCESS_DENIED: 403,
+  SESSION_NOT_FOUND: 404,
+  MESSAGE_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  SESSION_INACTIVE: 409,
+  RATE_LIMIT_EXCEEDED: 429,
+  INTERNAL_ERROR: 500,
+} as const;
+
+export type ErrorCode = keyof typeof DESIGN_STATUS;
+
+export interface ErrorBody {
+  success: false;
+  error: string;
+  code: ErrorCode;
+  details: string[];
+}
+
+/** The response is exactly the documented error envelope with this code and its status. */
+export function expectError(response: LightMyRequestResponse, code: ErrorCode): ErrorBody {
+  expect(response.statusCode, response.body).toBe(DESIGN_STATUS[code]);
+  expect(response.headers['content-type']).toMatch(/^application\/json/);
+  const body = response.json() as ErrorBody;
+  expect(Object.keys(body).sort()).toEqual(['code', 'details', 'error', 'success']);
+  expect(body.success).toBe(false);
+  expect(body.code).toBe(code);
+  expect(typeof body.error).toBe('string');
+  expect(body.error.length).toBeGreaterThan(0);
+  expect(Array.isArray(body.details)).toBe(true);
+  for (const detail of body.details) expect(typeof detail).toBe('string');
+  return body;
+}
+
+/** A small REST client over `app.inject` for one caller (or none). */
+export function rest(app: FastifyInstance, caller?: { auth: { authorization: string } }) {
+  const headers = caller ? caller.auth : {};
+  return {
+    get: (url: string) => app.inject({ method: 'GET', url, headers }),
+    post: (url: string, payload?: object) => app.inject({ method: 'POST', url, headers, payload }),
+    put: (url: string, payload?: object) => app.inject({ method: 'PUT', url, headers, payload }),
+    patch: (url: string, payload?: object) =>
+      app.inject({ method: 'PATCH', url, headers, payload }),
+    delete: (url: string) => app.inject({ method: 'DELETE', url, headers }),
+  };
+}

@@ -1,0 +1,89 @@
+import { useCallback, useEffect, useState } from 'react';
+import { fetchDevUsers } from '../api/http';
+import { useChatSocket } from '../hooks/useChatSocket';
+import type { Auth } from '../state/auth';
+import { Avatar } from './Avatar';
+import { ChatView } from './ChatView';
+import { NetworkBanner } from './NetworkBanner';
+import { SessionList } from './SessionList';
+
+const CHAT_ROUTE = /^#\/chat\/([0-9a-f-]{36})$/i;
+
+function sessionFromHash(): string | null {
+  return CHAT_ROUTE.exec(window.location.hash)?.[1] ?? null;
+}
+
+/** Signed in: the chats on the left, the open chat on the right (one at a time on a phone). */
+export function ChatApp({ auth, onSignOut }: { auth: Auth; onSignOut: (notice?: string) => void }) {
+  const { socket, connection, user, authError } = useChatSocket(auth.token);
+  const [selected, setSelected] = useState<string | null>(sessionFromHash);
+  const [devMode, setDevMode] = useState(false);
+
+  useEffect(() => {
+    const onHash = () => setSelected(sessionFromHash());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+
+  useEffect(() => {
+    const abort = new AbortController();
+    fetchDevUsers(abort.signal).then(
+      (users) => setDevMode(users !== null),
+      () => setDevMode(false),
+    );
+    return () => abort.abort();
+  }, []);
+
+  useEffect(() => {
+    if (authError) onSignOut(`Signed out: ${authError}`);
+  }, [authError, onSignOut]);
+
+  const select = useCallback((id: string | null) => {
+    window.location.hash = id ? `#/chat/${id}` : '';
+    setSelected(id);
+  }, []);
+
+  const name = user?.name ?? auth.name;
+  return (
+    <div className={`app${selected ? ' has-selection' : ''}`}>
+      <header className="app-header">
+        <span className="brand">Booking chat</span>
+        <NetworkBanner connection={connection} />
+        <span className="me" data-testid="signed-in-as">
+          <Avatar id={auth.userId} name={name} url={user?.avatar ?? null} size="sm" />
+          <span>{name}</span>
+        </span>
+        <button type="button" className="secondary small-button" onClick={() => onSignOut()}>
+          Sign out
+        </button>
+      </header>
+      <div className="panes">
+        <SessionList
+          token={auth.token}
+          viewerId={auth.userId}
+          socket={socket}
+          selectedId={selected}
+          onSelect={select}
+          devMode={devMode}
+        />
+        <main className="main-pane">
+          {selected ? (
+            <ChatView
+              key={selected}
+              sessionId={selected}
+              token={auth.token}
+              viewerId={auth.userId}
+              viewerRole={user?.role ?? null}
+              socket={socket}
+              onBack={() => select(null)}
+            />
+          ) : (
+            <div className="empty-state">
+              <p>Pick a chat to start talking.</p>
+            </div>
+          )}
+        </main>
+      </div>
+    </div>
+  );
+}

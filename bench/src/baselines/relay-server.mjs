@@ -1,0 +1,59 @@
+// The bare Socket.IO baseline: the same event names, payloads and room shape as the chat server,
+// and nothing else (no auth, no persistence, no validation). Plain JavaScript, so nothing but
+// Node and socket.io is in the process whose memory is measured.
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { Server } from 'socket.io';
+
+const port = Number(process.env.PORT ?? 0);
+const http = createServer((request, response) => {
+  if (request.url === '/healthz') {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end('{"ok":true}');
+    return;
+  }
+  response.writeHead(404);
+  response.end();
+});
+// The chat server's settings that shape a connection's cost.
+const io = new Server(http, { maxHttpBufferSize: 64 * 1024, pingInterval: 25_000, pingTimeout: 20_000 });
+const seqs = new Map();
+
+io.on('connection', (socket) => {
+  const userId = typeof socket.handshake.auth?.user_id === 'string' ? socket.handshake.auth.user_id : null;
+  socket.emit('authenticated', { user: { id: userId } });
+
+  socket.on('join_chat', (payload, ack) => {
+    const room = `session:${payload?.session_id}`;
+    socket.join(room);
+    const data = { session_id: payload?.session_id, last_seq: seqs.get(room) ?? 0, messages: [], resync_required: false };
+    if (typeof ack === 'function') ack({ ok: true, data });
+  });
+
+  socket.on('send_message', (payload, ack) => {
+    const room = `session:${payload?.session_id}`;
+    const seq = (seqs.get(room) ?? 0) + 1;
+    seqs.set(room, seq);
+    const created_at = new Date().toISOString();
+    const message = {
+      ...payload?.message,
+      id: randomUUID(),
+      session_id: payload?.session_id,
+      sender_id: userId,
+      seq,
+      created_at,
+    };
+    io.to(room).emit('new_message', message);
+    if (typeof ack === 'function') {
+      ack({ ok: true, data: { message_id: message.id, session_id: message.session_id, seq, created_at } });
+    }
+  });
+});
+
+http.listen(port, '127.0.0.1');
+const stop = () => {
+  io.close();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

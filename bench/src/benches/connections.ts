@@ -1,0 +1,247 @@
+import { rmSync } from 'node:fs';
+import { createBenchDatabase, seedBookingSessions } from '../lib/db.js';
+import { LoadGenerator } from '../lib/processes.js';
+import type { BenchOutput, Target } from '../lib/report.js';
+import { type ChatServer, type RelayServer, signToken, startChatServer, startRelay } from '../lib/server.js';
+import { fmt, log, ratio, round, sleep } from '../lib/util.js';
+import type { Expected } from '../loadgen/connections.js';
+
+const quick = process.env.BENCH_QUICK === '1';
+/** The issue's figure; BENCH_CONNECTIONS sets another (even, at least 200). */
+const COUNT = Math.max(200, Number(process.env.BENCH_CONNECTIONS ?? (quick ? 2_000 : 10_000)) & ~1);
+/** Sessions that get messages around the restart (one before, one while the sockets come back). */
+const ACTIVE_SESSIONS = Math.min(1_000, COUNT / 2);
+const SETTLE_MS = 5_000;
+
+interface Memory {
+  rssEmptyMiB: number;
+  rssTenthMiB: number;
+  rssFullMiB: number;
+  /** (RSS at N - RSS at N/10) / (0.9 N): the cost of one more idle joined socket. */
+  kibPerConnection: number;
+  /** (RSS at N - RSS before any) / N. */
+  kibPerConnectionFromEmpty: number;
+  openSeconds: number;
+}
+
+const MiB = 1024 * 1024;
+
+async function settledRss(proc: { rssBytes(): number }): Promise<number> {
+  await sleep(SETTLE_MS);
+  // The median of a few samples a second apart: RSS moves with GC.
+  const samples: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    samples.push(proc.rssBytes());
+    await sleep(1_000);
+  }
+  return samples.sort((a, b) => a - b)[1] ?? Number.NaN;
+}
+
+async function measureMemory(
+  lg: LoadGenerator,
+  key: string,
+  url: string,
+  proc: { rssBytes(): number },
+  specs: Array<{ userId: string; sessionId: string; token: string | null }>,
+  reconnection: boolean,
+  label: string,
+): Promise<Memory> {
+  const rssEmpty = await settledRss(proc);
+  const tenth = Math.floor(specs.length / 10);
+  const t0 = Date.now();
+  await lg.call('connOpen', { key, url, specs: specs.slice(0, tenth), reconnection, concurrency: 100, label }, 900_000);
+  const open1 = Date.now() - t0;
+  const rssTenth = await settledRss(proc);
+  const t1 = Date.now();
+  await lg.call('connOpen', { key, url, specs: specs.slice(tenth), reconnection, concurrency: 100, label }, 900_000);
+  const openMs = open1 + (Date.now() - t1);
+  const rssFull = await settledRss(proc);
+  return {
+    rssEmptyMiB: round(rssEmpty / MiB, 1),
+    rssTenthMiB: round(rssTenth / MiB, 1),
+    rssFullMiB: round(rssFull / MiB, 1),
+    kibPerConnection: round((rssFull - rssTenth) / (specs.length - tenth) / 1024, 2),
+    kibPerConnectionFromEmpty: round((rssFull - rssEmpty) / specs.length / 1024, 2),
+    openSeconds: round(openMs / 1000, 1),
+  };
+}
+
+/**
+ * `connections`: N idle sockets, authenticated and joined (N/2 booking sessions of two): the
+ * server's memory per connection against bare Socket.IO with the same count; then a deploy
+ * (SIGTERM, a new process on the same port) with every socket reconnecting at once, messages
+ * sent before and during it, until every socket is back and holds every message.
+ */
+export async function runConnections(): Promise<BenchOutput> {
+  const db = await createBenchDatabase('connections');
+  const lg = new LoadGenerator();
+  let relay: RelayServer | undefined;
+  let server: ChatServer | undefined;
+  try {
+    // The server migrates the fresh database before the seed can insert.
+    server = await startChatServer({ name: 'connections-a', databaseUrl: db.url });
+    const pairs = await seedBookingSessions(db.pool, COUNT / 2);
+    const specs = pairs.flatMap((p) => [
+      { userId: p.clientId, sessionId: p.sessionId },
+      { userId: p.readerId, sessionId: p.sessionId },
+    ]);
+    log(`connections: ${COUNT} sockets in ${COUNT / 2} sessions`);
+
+    log('connections: bare Socket.IO baseline');
+    relay = await startRelay();
+    const bare = await measureMemory(
+      lg,
+      'bare',
+      relay.url,
+      relay.proc,
+      specs.map((s) => ({ ...s, token: null })),
+      false,
+      'bare connect',
+    );
+    log(`connections: bare ${fmt(bare.kibPerConnection, 1)} KiB per connection (RSS ${bare.rssEmptyMiB} -> ${bare.rssFullMiB} MiB)`);
+    await lg.call('connClose', { key: 'bare' });
+    await relay.stop();
+    relay = undefined;
+
+    log('connections: the service');
+    const tokens = new Map(specs.map((s) => [s.userId, signToken(s.userId)]));
+    const chatSpecs = specs.map((s) => ({ ...s, token: tokens.get(s.userId) ?? null }));
+    const chat = await measureMemory(lg, 'chat', server.url, server.proc, chatSpecs, true, 'service connect');
+    log(`connections: service ${fmt(chat.kibPerConnection, 1)} KiB per connection (RSS ${chat.rssEmptyMiB} -> ${chat.rssFullMiB} MiB)`);
+
+    // Messages before the deploy arrive live.
+    const active = pairs.slice(0, ACTIVE_SESSIONS);
+    const before = await lg.call<Array<{ sessionId: string; senderId: string; id: string | null; status: number }>>(
+      'restSend',
+      {
+        url: server.url,
+        concurrency: 16,
+        messages: active.map((p, i) => ({
+          token: tokens.get(p.clientId),
+          sessionId: p.sessionId,
+          senderId: p.clientId,
+          content: `before the deploy ${i}`,
+        })),
+      },
+    );
+
+    log('connections: deploy: SIGTERM, a new process on the same port, every socket reconnects');
+    await lg.call('connMark', { key: 'chat' });
+    const stoppedAt = Date.now();
+    const oldServer = server;
+    await oldServer.proc.stop();
+    const downAt = Date.now();
+    server = await startChatServer({
+      name: 'connections-b',
+      databaseUrl: db.url,
+      port: oldServer.port,
+      dataDir: oldServer.dataDir,
+    });
+    const readyAt = Date.now();
+    log(`connections: old process gone in ${fmt((downAt - stoppedAt) / 1000, 2)} s, new one ready ${fmt((readyAt - downAt) / 1000, 2)} s later`);
+    // Messages while the sockets come back: live for those already back, catch-up for the rest.
+    const during = await lg.call<Array<{ sessionId: string; senderId: string; id: string | null; status: number }>>(
+      'restSend',
+      {
+        url: server.url,
+        concurrency: 16,
+        messages: active.map((p, i) => ({
+          token: tokens.get(p.readerId),
+          sessionId: p.sessionId,
+          senderId: p.readerId,
+          content: `during the deploy ${i}`,
+        })),
+      },
+    );
+    const sentAll = [...before, ...during];
+    const refused = sentAll.filter((m) => m.id === null).length;
+    const expected: Expected[] = sentAll.flatMap((m) => (m.id ? [{ sessionId: m.sessionId, senderId: m.senderId, id: m.id }] : []));
+    const result = await lg.call<{
+      markAt: number;
+      sockets: number;
+      back: number;
+      caughtUp: number;
+      missing: number;
+      duplicatesDropped: number;
+      joinErrors: number;
+      joinErrorCodes: Record<string, number>;
+      resyncRequired: number;
+      lastBackAt: number;
+      lastCaughtUpAt: number;
+      firstBackAt: number;
+      maxConnects: number;
+    }>('connAwait', { key: 'chat', expected, timeoutMs: 300_000, label: 'reconnect' }, 400_000);
+    const rssAfter = server.proc.rssBytes();
+    await lg.call('connClose', { key: 'chat' });
+
+    const reconnect = {
+      sockets: result.sockets,
+      back: result.back,
+      caughtUp: result.caughtUp,
+      messagesExpected: expected.length,
+      messagesRefused: refused,
+      missing: result.missing,
+      duplicatesDropped: result.duplicatesDropped,
+      joinErrors: result.joinErrors,
+      joinErrorCodes: result.joinErrorCodes,
+      oldProcessExitS: round((downAt - stoppedAt) / 1000, 2),
+      newProcessReadyS: round((readyAt - downAt) / 1000, 2),
+      allBackAfterReadyS: round((result.lastBackAt - readyAt) / 1000, 2),
+      allCaughtUpAfterReadyS: round((result.lastCaughtUpAt - readyAt) / 1000, 2),
+      allCaughtUpAfterSigtermS: round((result.lastCaughtUpAt - stoppedAt) / 1000, 2),
+      firstBackAfterReadyS: round((result.firstBackAt - readyAt) / 1000, 2),
+      rssAfterReconnectMiB: round(rssAfter / MiB, 1),
+    };
+    const memRatio = ratio(chat.kibPerConnection, bare.kibPerConnection);
+    const complete = result.caughtUp === COUNT && result.missing === 0 && refused === 0;
+    const targets: Target[] = [
+      {
+        name: 'memory per idle joined connection <= 1.5x bare Socket.IO',
+        met: memRatio <= 1.5,
+        measured: `${fmt(memRatio, 2)}x (${fmt(chat.kibPerConnection, 1)} vs ${fmt(bare.kibPerConnection, 1)} KiB)`,
+      },
+      {
+        name: `${COUNT} reconnects complete with nothing missed`,
+        met: complete,
+        measured: `${result.caughtUp}/${COUNT} caught up in ${fmt(reconnect.allCaughtUpAfterReadyS, 1)} s after the new process was ready, ${result.missing} messages missing`,
+      },
+    ];
+    const notes = [
+      `Socket.IO client reconnection delay 1-5 s (its defaults), so the first ${fmt(reconnect.firstBackAfterReadyS, 1)} s after "ready" are the clients' back-off`,
+      `Opening ${COUNT} sockets (connect + auth + join_chat, 100 at a time) took ${fmt(chat.openSeconds, 1)} s on the service vs ${fmt(bare.openSeconds, 1)} s bare`,
+    ];
+    if (COUNT !== 10_000) notes.push(`Ran with ${COUNT} sockets, not the issue's 10,000 (BENCH_CONNECTIONS / BENCH_QUICK)`);
+    return {
+      name: 'connections',
+      columns: [
+        'sockets',
+        'bare KiB/conn',
+        'service KiB/conn',
+        'vs bare',
+        'server RSS idle -> N',
+        'all back after restart (s)',
+        'all caught up (s)',
+        'messages expected / missing',
+      ],
+      cells: [
+        String(COUNT),
+        fmt(bare.kibPerConnection, 1),
+        fmt(chat.kibPerConnection, 1),
+        `${fmt(memRatio, 2)}x`,
+        `${fmt(chat.rssEmptyMiB, 0)} -> ${fmt(chat.rssFullMiB, 0)} MiB`,
+        fmt(reconnect.allBackAfterReadyS, 1),
+        fmt(reconnect.allCaughtUpAfterReadyS, 1),
+        `${expected.length} / ${result.missing}`,
+      ],
+      targets,
+      notes,
+      figures: { count: COUNT, activeSessions: ACTIVE_SESSIONS, bare, service: chat, ratio: round(memRatio, 3), reconnect },
+    };
+  } finally {
+    await lg.close();
+    await relay?.stop();
+    await server?.stop();
+    if (server) rmSync(server.dataDir, { recursive: true, force: true });
+    await db.drop();
+  }
+}

@@ -1,0 +1,195 @@
+import { execFileSync } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Managed, spawnManaged } from './processes.js';
+import { freePort, log, REPO_ROOT, RESULTS_DIR, SERVER_DIR, SERVER_MAIN, waitUntil } from './util.js';
+
+export const BENCH_JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
+
+/** A limit no benchmark reaches: the budgets exist, they just never refuse. */
+const UNLIMITED = '1000000000';
+
+/**
+ * The benchmarks run the production build. It is built here only when missing (or when
+ * BENCH_BUILD=1); a build older than the sources is reported, not replaced.
+ */
+export function ensureServerBuild(): { builtAt: string; staleSources: string[] } {
+  if (!existsSync(SERVER_MAIN) || process.env.BENCH_BUILD === '1') {
+    log('building the server: pnpm --filter @chat/server... run build');
+    execFileSync('pnpm', ['--filter', '@chat/server...', 'run', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  }
+  const builtAtMs = statSync(SERVER_MAIN).mtimeMs;
+  const stale: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (!entry.name.endsWith('.test.ts') && statSync(path).mtimeMs > builtAtMs + 1000) {
+        stale.push(path.slice(REPO_ROOT.length));
+      }
+    }
+  };
+  walk(`${SERVER_DIR}/src`);
+  if (stale.length > 0) {
+    log(`WARNING: apps/server/dist is older than ${stale.length} source file(s) (${stale.slice(0, 3).join(', ')}...): `);
+    log('         the figures are for the build; BENCH_BUILD=1 rebuilds first');
+  }
+  return { builtAt: new Date(builtAtMs).toISOString(), staleSources: stale };
+}
+
+/** A Supabase-shaped user token (HS256, aud and role `authenticated`), valid for a day. */
+export function signToken(userId: string, secret = BENCH_JWT_SECRET): string {
+  const b64 = (value: object | Buffer) =>
+    (Buffer.isBuffer(value) ? value : Buffer.from(JSON.stringify(value))).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const head = b64({ alg: 'HS256', typ: 'JWT' });
+  const body = b64({ sub: userId, aud: 'authenticated', role: 'authenticated', iat: now, exp: now + 86_400 });
+  const signature = createHmac('sha256', secret).update(`${head}.${body}`).digest();
+  return `${head}.${body}.${b64(signature)}`;
+}
+
+export interface ChatServer {
+  name: string;
+  url: string;
+  port: number;
+  proc: Managed;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+export interface ChatServerOptions {
+  name: string;
+  databaseUrl: string;
+  port?: number;
+  /** Reuse a data dir (a restarted node keeps its files). */
+  dataDir?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * The real server: `node apps/server/dist/main.js`, NODE_ENV=production, auth on (JWT_SECRET),
+ * on loopback, rate limits raised; waits for /healthz (migrations are applied before it listens).
+ * BENCH_CPU_PROF=1 adds --cpu-prof (profiles under bench/results/profiles).
+ */
+export async function startChatServer(options: ChatServerOptions): Promise<ChatServer> {
+  const port = options.port ?? (await freePort());
+  const dataDir = options.dataDir ?? join(tmpdir(), `chat-bench-${options.name}-${randomUUID()}`);
+  mkdirSync(dataDir, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    JWT_SECRET: BENCH_JWT_SECRET,
+    DATABASE_URL: options.databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+    FRONTEND_URL: 'http://127.0.0.1',
+    WEB_DIST_DIR: '/nonexistent-web-dist',
+    ALLOW_UNSCANNED_UPLOADS: 'true',
+    RATE_LIMIT_MESSAGES_PER_MINUTE: UNLIMITED,
+    RATE_LIMIT_VOICE_NOTES_PER_MINUTE: UNLIMITED,
+    RATE_LIMIT_FILES_PER_MINUTE: UNLIMITED,
+    RATE_LIMIT_TYPING_PER_MINUTE: UNLIMITED,
+    RATE_LIMIT_REACTIONS_PER_MINUTE: UNLIMITED,
+    ...options.env,
+  };
+  const nodeArgs: string[] = [];
+  if (process.env.BENCH_CPU_PROF === '1') {
+    const dir = `${RESULTS_DIR}/profiles`;
+    mkdirSync(dir, { recursive: true });
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${options.name}-${Date.now()}.cpuprofile`);
+  }
+  const proc = spawnManaged(`server ${options.name} :${port}`, process.execPath, [...nodeArgs, SERVER_MAIN], {
+    cwd: SERVER_DIR,
+    env,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const healthy = await waitUntil(
+    async () => {
+      if (proc.exited) return true;
+      const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1_000) });
+      return response.ok;
+    },
+    90_000,
+    100,
+  );
+  if (!healthy || proc.exited) {
+    await proc.stop(2_000);
+    throw new Error(`server ${options.name} did not become healthy\n${proc.describe()}`);
+  }
+  const server: ChatServer = {
+    name: options.name,
+    url,
+    port,
+    proc,
+    dataDir,
+    env,
+    async stop() {
+      await proc.stop();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
+
+export interface RelayServer {
+  url: string;
+  port: number;
+  proc: Managed;
+  stop(): Promise<void>;
+}
+
+/** The bare Socket.IO baseline (plain JavaScript, no persistence, no auth). */
+export async function startRelay(port?: number): Promise<RelayServer> {
+  const listenPort = port ?? (await freePort());
+  const script = new URL('../baselines/relay-server.mjs', import.meta.url).pathname;
+  const proc = spawnManaged(`bare relay :${listenPort}`, process.execPath, [script], {
+    env: { PATH: process.env.PATH, PORT: String(listenPort) },
+  });
+  const url = `http://127.0.0.1:${listenPort}`;
+  const up = await waitUntil(async () => {
+    if (proc.exited) return true;
+    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1_000) });
+    return response.ok;
+  }, 20_000);
+  if (!up || proc.exited) {
+    await proc.stop(2_000);
+    throw new Error(`bare relay did not start\n${proc.describe()}`);
+  }
+  return { url, port: listenPort, proc, stop: () => proc.stop(5_000) };
+}
+
+/** Prometheus text → { "name{labels}": value } for the series the reports use. */
+export async function scrapeMetrics(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const space = line.lastIndexOf(' ');
+    out.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return out;
+}
+
+/** Per repository operation: calls and mean ms, from chat_db_query_duration_seconds (a delta of two scrapes). */
+export function dbOperations(
+  before: Map<string, number>,
+  after: Map<string, number>,
+): Array<{ operation: string; calls: number; meanMs: number; totalS: number }> {
+  const rows: Array<{ operation: string; calls: number; meanMs: number; totalS: number }> = [];
+  for (const [key, count] of after) {
+    const match = /^chat_db_query_duration_seconds_count\{operation="([^"]+)"\}$/.exec(key);
+    if (!match) continue;
+    const op = match[1] ?? '';
+    const sumKey = `chat_db_query_duration_seconds_sum{operation="${op}"}`;
+    const calls = count - (before.get(key) ?? 0);
+    const total = (after.get(sumKey) ?? 0) - (before.get(sumKey) ?? 0);
+    if (calls > 0) rows.push({ operation: op, calls, meanMs: (total / calls) * 1000, totalS: total });
+  }
+  return rows.sort((a, b) => b.totalS - a.totalS);
+}
