@@ -86,6 +86,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       },
     },
     bodyLimit: 256 * 1024,
+    // tRPC batches put every procedure name in one path parameter (`/trpc/a,b,c`).
+    routerOptions: { maxParamLength: 5000 },
     trustProxy: true,
     // A caller's X-Request-Id is kept (so a request can be followed across services), else a UUID.
     requestIdHeader: 'x-request-id',

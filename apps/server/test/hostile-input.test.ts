@@ -379,15 +379,18 @@ describe('REST under hostile input', () => {
   });
 
   it('deeply nested metadata inside the 8 KB bound is stored or refused, never a 500', async () => {
-    for (const depth of [100, 1_000, 2_700]) {
-      const metadata = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const objects = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const arrays = (depth: number) => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    // Up to the 8 KB bound (4,000 arrays deep fits), and far past it within the body limit.
+    for (const metadata of [objects(100), objects(1_000), objects(1_600), arrays(4_000), arrays(100_000), objects(40_000)]) {
+      const depth = metadata.length;
       const response = await t.app.inject({
         method: 'POST',
         url: '/api/chat/messages',
         headers: headersFor('CLIENT', 'application/json'),
         payload: `{"session_id":"${sessionId}","content":"deep ${depth}","metadata":${metadata}}`,
       });
-      expectEnvelope(response, `metadata ${depth} deep`);
+      expectEnvelope(response, `metadata of ${depth} characters, nested`);
     }
     // The session still lists (a stored deep document reads back).
     const list = await t.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}&limit=100`, headers: headersFor('CLIENT') });
@@ -581,12 +584,18 @@ describe('Socket.IO under hostile input', () => {
       },
       // Nesting depth only: the nested payload is built in the property (fast-check would
       // overflow its stack printing a 3,000-deep counterexample).
-      { arbitrary: fc.tuple(fc.constantFrom(...SOCKET_EVENTS.map((e) => e.event)), fc.integer({ min: 200, max: 3_000 })), weight: 1 },
+      {
+        arbitrary: fc.tuple(
+          fc.constantFrom(...SOCKET_EVENTS.map((e) => e.event)),
+          // Three fields of up to 3,000 levels: the frame stays under the 64 KB limit.
+          fc.integer({ min: 200, max: 3_000 }).map((depth) => new Deep(depth)),
+        ),
+        weight: 1,
+      },
     );
     await fc.assert(
       fc.asyncProperty(payload, async ([event, raw]) => {
-        const body = typeof raw === 'number' && raw >= 200 ? deepPayload(raw) : raw;
-        require('node:fs').appendFileSync('/tmp/scratch/log', `${event} ${typeof raw === 'number' ? raw : JSON.stringify(raw)?.slice(0, 300)}\n`);
+        const body = raw instanceof Deep ? deepPayload(raw.depth) : raw;
         const ack = (await socket.timeout(5_000).emitWithAck(event as 'join_chat', body as never)) as Ack;
         const context = `${event} ${JSON.stringify(body)?.slice(0, 200)} → ${JSON.stringify(ack).slice(0, 300)}`;
         expect(typeof ack === 'object' && ack !== null, context).toBe(true);
@@ -600,6 +609,30 @@ describe('Socket.IO under hostile input', () => {
     );
     expect(disconnects).toEqual([]);
     expect(socket.connected).toBe(true);
+  });
+
+  it('payloads nested 20,000 deep (raw frames under 64 KB) are refused as invalid, not as internal errors', async () => {
+    const socket = await connectClient(baseUrl, client.token);
+    sockets.push(socket);
+    const errors: Array<{ code: string }> = [];
+    socket.on('error', (e) => errors.push(e));
+    const engine = socket.io.engine as unknown as { send(data: string): void };
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const frames = [
+      ...SOCKET_EVENTS.map(({ event }) => `2["${event}",{"session_id":${deep},"message_id":${deep}}]`),
+      `2["send_message",{"session_id":"${sessionId}","message":{"content":"x","metadata":{"a":${deep}}}}]`,
+      `2["join_chat",{"session_id":"${sessionId}","since_seq":${deep}}]`,
+    ];
+    for (const frame of frames) {
+      const before = errors.length;
+      // Built by hand (40 KB, one frame): socket.io-client's own encoder walks payloads recursively.
+      engine.send(frame);
+      expect(await waitFor(() => errors.length > before, 5_000), `an error event for ${frame.slice(0, 40)}`).toBe(true);
+      expect(errors.at(-1)?.code, frame.slice(0, 40)).toBe('VALIDATION_ERROR');
+    }
+    expect(socket.connected).toBe(true);
+    const ack = (await socket.timeout(5_000).emitWithAck('join_chat', { session_id: sessionId })) as Ack;
+    expect(ack.ok).toBe(true);
   });
 
   it('unknown events, extra arguments and events without an ack are ignored; the connection survives', async () => {
@@ -651,6 +684,20 @@ describe('Socket.IO under hostile input', () => {
     expect(health.status).toBe(200);
   });
 });
+
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
+
+/** Stands for a payload nested `depth` deep, built only when sent. */
+class Deep {
+  constructor(readonly depth: number) {}
+}
 
 /** A socket payload whose every field is `depth` objects deep. */
 function deepPayload(depth: number): unknown {

@@ -1,11 +1,19 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBenchDatabase, seedBookingSessions } from '../lib/db.js';
+import { type BenchDatabase, createBenchDatabase, seedBookingSessions } from '../lib/db.js';
 import { machineJiffies, postgresCpuSeconds, preparePgbench, type PgbenchResult, runPgbench } from '../lib/pgbench.js';
 import { LoadGenerator } from '../lib/processes.js';
 import type { BenchOutput, Target } from '../lib/report.js';
-import { dbOperations, scrapeMetrics, signToken, startChatServer, startRelay } from '../lib/server.js';
+import {
+  type ChatServer,
+  COMPARE,
+  dbOperations,
+  scrapeMetrics,
+  signToken,
+  startChatServer,
+  startRelay,
+} from '../lib/server.js';
 import { fmt, log, median, pcts, ratio, round } from '../lib/util.js';
 import type { TrialResult } from '../loadgen/send.js';
 
@@ -37,16 +45,20 @@ export async function runSend(): Promise<BenchOutput> {
   const lg = new LoadGenerator();
   let server: Awaited<ReturnType<typeof startChatServer>> | undefined;
   let relay: Awaited<ReturnType<typeof startRelay>> | undefined;
+  let compare: { server: ChatServer; db: BenchDatabase; trials: TrialResult[] } | undefined;
+  let compareDb: BenchDatabase | undefined;
   const idsFile = join(tmpdir(), `chat-bench-acked-${process.pid}.txt`);
   try {
     server = await startChatServer({ name: 'send', databaseUrl: db.url });
     relay = await startRelay();
     const pairs = await seedBookingSessions(db.pool, SESSIONS);
     const script = await preparePgbench(db.pool);
-    const specs = pairs.flatMap((p) => [
-      { userId: p.clientId, sessionId: p.sessionId },
-      { userId: p.readerId, sessionId: p.sessionId },
-    ]);
+    const specsOf = (list: typeof pairs) =>
+      list.flatMap((p) => [
+        { userId: p.clientId, sessionId: p.sessionId },
+        { userId: p.readerId, sessionId: p.sessionId },
+      ]);
+    const specs = specsOf(pairs);
     log(`send: ${specs.length} sockets to the bare relay and ${specs.length} to the service`);
     await lg.call('sendOpen', {
       key: 'relay',
@@ -60,6 +72,19 @@ export async function runSend(): Promise<BenchOutput> {
       label: 'service connect',
       specs: specs.map((s) => ({ ...s, token: signToken(s.userId) })),
     });
+    if (COMPARE) {
+      // The same load on another build, its own database, interleaved with this one.
+      compareDb = await createBenchDatabase('sendcmp');
+      const other = await startChatServer({ name: `send-${COMPARE.label}`, databaseUrl: compareDb.url, main: COMPARE.main });
+      compare = { server: other, db: compareDb, trials: [] };
+      const otherPairs = await seedBookingSessions(compareDb.pool, SESSIONS);
+      await lg.call('sendOpen', {
+        key: 'compare',
+        url: other.url,
+        label: `${COMPARE.label} connect`,
+        specs: specsOf(otherPairs).map((s) => ({ ...s, token: signToken(s.userId) })),
+      });
+    }
 
     const trial = (key: string, mode: 'closed' | 'open', durationMs: number, label: string, rate?: number) =>
       lg.call<TrialResult>('sendTrial', { key, mode, rate, durationMs, warmupMs: WARMUP_MS, label });
@@ -67,6 +92,7 @@ export async function runSend(): Promise<BenchOutput> {
     log('send: warm-up (not measured)');
     await trial('relay', 'closed', 3_000, 'relay warm-up');
     await trial('chat', 'closed', 3_000, 'service warm-up');
+    if (compare) await trial('compare', 'closed', 3_000, `${COMPARE?.label} warm-up`);
 
     const relayTrials: TrialResult[] = [];
     const chatTrials: TrialResult[] = [];
@@ -89,6 +115,10 @@ export async function runSend(): Promise<BenchOutput> {
         postgres: (postgresCpuSeconds() - p0) / wall,
         machineBusyPct: ((m1.busy - m0.busy) / (m1.total - m0.total)) * 100,
       });
+      if (compare) {
+        log(`send: round ${round}/${ROUNDS}: ${COMPARE?.label} build, closed loop`);
+        compare.trials.push(await trial('compare', 'closed', TRIAL_MS, `${COMPARE?.label} r${round}`));
+      }
       log(`send: round ${round}/${ROUNDS}: pgbench, ${PGBENCH_CLIENTS} clients, one row per transaction`);
       pgbench.push(await runPgbench(db.name, script, PGBENCH_CLIENTS, PGBENCH_S));
       const last = chatTrials.at(-1);
@@ -144,6 +174,7 @@ export async function runSend(): Promise<BenchOutput> {
     const seqGaps = Number(gapCheck.rows[0]?.bad ?? 0);
     await lg.call('sendClose', { key: 'relay' });
     await lg.call('sendClose', { key: 'chat' });
+    if (compare) await lg.call('sendClose', { key: 'compare' });
 
     // Figures.
     const relayDeliveries = medianOf(relayTrials, (t) => t.deliveredPerS);
@@ -198,6 +229,23 @@ export async function runSend(): Promise<BenchOutput> {
         .map((s) => `${fmt(s.targetRate ?? 0, 0)} -> ${fmt(s.ackedPerS, 0)}: ${pcts(s.deliveryMs)}`)
         .join('; ')}`,
     ];
+    let compareFigures: unknown = null;
+    if (compare) {
+      const c = compare.trials;
+      const cAcks = medianOf(c, (t) => t.ackedPerS);
+      compareFigures = {
+        label: COMPARE?.label,
+        main: COMPARE?.main,
+        acksPerS: round(cAcks),
+        deliveriesPerS: round(medianOf(c, (t) => t.deliveredPerS)),
+        ackLatency: lat(c, 'ackMs'),
+        deliveryLatency: lat(c, 'deliveryMs'),
+        trials: c,
+      };
+      notes.push(
+        `Same run, ${COMPARE?.label} build (${COMPARE?.main}): ${fmt(cAcks, 0)} acks/s, delivery p50/p99/p99.9 ${pcts(lat(c, 'deliveryMs'))} ms; this build ${fmt(chatAcks, 0)} acks/s (${fmt(ratio(chatAcks, cAcks), 2)}x), ${pcts(lat(chatTrials, 'deliveryMs'))} ms`,
+      );
+    }
     const columns = [
       'relay deliveries/s',
       'service acks/s',
@@ -249,6 +297,7 @@ export async function runSend(): Promise<BenchOutput> {
           repositoryOperations: ops,
         },
         pgbench: { tps: round(pgTps), runs: pgbench },
+        compare: compareFigures,
         ratios: {
           deliveriesVsRelay: round(ratio(chatDeliveries, relayDeliveries), 3),
           acksVsPgbench: round(ratio(chatAcks, pgTps), 3),
@@ -259,7 +308,9 @@ export async function runSend(): Promise<BenchOutput> {
     await lg.close();
     await server?.stop();
     await relay?.stop();
+    await compare?.server.stop();
     await db.drop();
+    await compareDb?.drop();
     rmSync(idsFile, { force: true });
     rmSync(`${idsFile}.relay`, { force: true });
   }

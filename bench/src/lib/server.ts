@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type Managed, spawnManaged } from './processes.js';
 import { freePort, log, REPO_ROOT, RESULTS_DIR, SERVER_DIR, SERVER_MAIN, waitUntil } from './util.js';
 
@@ -33,7 +33,7 @@ export function ensureServerBuild(): { builtAt: string; staleSources: string[] }
   };
   walk(`${SERVER_DIR}/src`);
   if (stale.length > 0) {
-    log(`WARNING: apps/server/dist is older than ${stale.length} source file(s) (${stale.slice(0, 3).join(', ')}...): `);
+    log(`WARNING: apps/server/dist is older than ${stale.length} source file(s) (${stale.slice(0, 3).join(', ')}...)`);
     log('         the figures are for the build; BENCH_BUILD=1 rebuilds first');
   }
   return { builtAt: new Date(builtAtMs).toISOString(), staleSources: stale };
@@ -66,6 +66,8 @@ export interface ChatServerOptions {
   port?: number;
   /** Reuse a data dir (a restarted node keeps its files). */
   dataDir?: string;
+  /** Another build's dist/main.js (a same-run comparison, see tools/build-variant.ts). */
+  main?: string;
   env?: Record<string, string>;
 }
 
@@ -104,8 +106,9 @@ export async function startChatServer(options: ChatServerOptions): Promise<ChatS
     mkdirSync(dir, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${options.name}-${Date.now()}.cpuprofile`);
   }
-  const proc = spawnManaged(`server ${options.name} :${port}`, process.execPath, [...nodeArgs, SERVER_MAIN], {
-    cwd: SERVER_DIR,
+  const main = options.main ?? SERVER_MAIN;
+  const proc = spawnManaged(`server ${options.name} :${port}`, process.execPath, [...nodeArgs, main], {
+    cwd: options.main ? dirname(dirname(options.main)) : SERVER_DIR,
     env,
   });
   const url = `http://127.0.0.1:${port}`;
@@ -143,6 +146,11 @@ export interface RelayServer {
   proc: Managed;
   stop(): Promise<void>;
 }
+
+/** BENCH_COMPARE_MAIN: a second build measured beside this one in the same run (label BENCH_COMPARE_LABEL). */
+export const COMPARE = process.env.BENCH_COMPARE_MAIN
+  ? { main: process.env.BENCH_COMPARE_MAIN, label: process.env.BENCH_COMPARE_LABEL ?? 'compare' }
+  : undefined;
 
 /** The bare Socket.IO baseline (plain JavaScript, no persistence, no auth). */
 export async function startRelay(port?: number): Promise<RelayServer> {

@@ -12,16 +12,37 @@ export const ZTimestamp = z.string();
  */
 export const ZMetadata = z
   .record(z.string(), z.unknown())
-  .refine((value) => JSON.stringify(value).length <= 8192, {
+  // `abort`: the NUL check below only ever walks a document already known to be small.
+  .refine((value) => serializedLength(value) <= 8192, {
     message: 'metadata must serialize to at most 8192 characters',
+    abort: true,
   })
   .refine((value) => !containsNul(value), { message: 'metadata must not contain NUL characters' });
 
-function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).some(([key, inner]) => key.includes('\u0000') || containsNul(inner));
+/** JSON length; a document nested too deeply to serialise counts as too long. */
+function serializedLength(value: unknown): number {
+  try {
+    return JSON.stringify(value).length;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Walks with its own stack, not recursion: a 4,000-deep document must not overflow the call stack. */
+function containsNul(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return true;
+    } else if (Array.isArray(value)) {
+      for (const inner of value) pending.push(inner);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, inner] of Object.entries(value)) {
+        if (key.includes('\u0000')) return true;
+        pending.push(inner);
+      }
+    }
   }
   return false;
 }

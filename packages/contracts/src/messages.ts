@@ -22,7 +22,9 @@ export const ZMessageContent = z
   });
 
 /** A single emoji grapheme, e.g. "❤️" or "👍🏽" or a flag. */
-export const ZReaction = z.string().refine(isSingleEmoji, { message: 'reaction must be one emoji' });
+export const ZReaction = z
+  .string()
+  .refine(isSingleEmoji, { message: 'reaction must be one emoji' });
 
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 /** Emoji code points and the parts emoji are built from (modifiers, ZWJ, VS16, keycap, tags). */

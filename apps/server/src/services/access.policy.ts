@@ -1,5 +1,5 @@
-import { ChatError } from '../errors.js';
 import type { Actor, ParticipantRow, SessionRow } from '../domain/types.js';
+import { ChatError } from '../errors.js';
 import type { Repositories } from '../repositories/store.js';
 
 /**

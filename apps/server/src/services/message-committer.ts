@@ -64,14 +64,14 @@ export function createMessageCommitter(store: Store): MessageCommitter {
     try {
       outcomes = await store.transaction((repos) => writeBatch(repos, batch));
     } catch (error) {
-      if (!(error instanceof ConcurrentDuplicate) || batch.length === 1) {
-        const failure = error instanceof ConcurrentDuplicate ? new DuplicateMessageId() : error;
-        for (const p of batch) p.reject(failure);
+      if (batch.length > 1 && (error instanceof ConcurrentDuplicate || isDataError(error))) {
+        // Another node stored one of these ids between our check and our insert, or one row is
+        // unacceptable to the database: commit each alone, so only that one fails.
+        for (const p of batch) await commitBatch([p]);
         return;
       }
-      // Another node stored one of these ids between our check and our insert: commit each
-      // alone, so only that one fails.
-      for (const p of batch) await commitBatch([p]);
+      const failure = error instanceof ConcurrentDuplicate ? new DuplicateMessageId() : error;
+      for (const p of batch) p.reject(failure);
       return;
     }
     for (const p of batch) {
@@ -92,6 +92,17 @@ export function createMessageCommitter(store: Store): MessageCommitter {
 }
 
 class ConcurrentDuplicate extends Error {}
+
+/**
+ * PostgreSQL's "data exception" (22) and "integrity constraint" (23) classes: a problem with one
+ * row, not with the database. (A lost connection fails every message, and retrying each alone
+ * would only multiply the wait.)
+ */
+function isDataError(error: unknown): boolean {
+  const code =
+    (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
 
 /** One transaction for the whole batch; returns each message's own failure (or null). */
 async function writeBatch(repos: Repositories, batch: Pending[]): Promise<Map<Pending, Error | null>> {

@@ -22,8 +22,8 @@ import {
   addPending,
   emptyTimeline,
   markDeleted,
+  markSynced,
   mergeStored,
-  newestSeq,
   oldestStored,
   type PendingItem,
   removePending,
@@ -159,7 +159,7 @@ export function useChatSession(options: {
   const join = useCallback(() => {
     const socket = socketRef.current;
     if (!socket?.connected || !loaded.current) return;
-    const sinceSeq = newestSeq(stateRef.current.timeline);
+    const sinceSeq = stateRef.current.timeline.syncedSeq;
     // No answer (the connection dropped): the next `connect` joins again.
     socket.emit('join_chat', { session_id: sessionId, since_seq: sinceSeq }, (ack) => {
       if (!ack.ok) {
@@ -177,6 +177,8 @@ export function useChatSession(options: {
         );
       } else {
         takeMessages(ack.data.messages);
+        // Everything through the session's last seq at the join is now here (or arrives live).
+        update((s) => ({ ...s, timeline: markSynced(s.timeline, ack.data.last_seq) }));
       }
     });
   }, [sessionId, token, takeMessages, update, addAlert]);
@@ -289,7 +291,11 @@ export function useChatSession(options: {
           status: detail.status,
           unreadAfterSeq: detail.last_read_seq,
           hasOlder: page.has_more,
-          timeline: mergeStored(s.timeline, page.messages),
+          // The newest page is complete: everything through its newest message is known.
+          timeline: markSynced(
+            mergeStored(s.timeline, page.messages),
+            page.messages.at(-1)?.seq ?? 0,
+          ),
           cursors: cursorsFromMessages(s.cursors, page.messages, viewerId, detail.participants),
         }));
         loaded.current = true;

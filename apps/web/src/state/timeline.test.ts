@@ -4,6 +4,7 @@ import {
   addPending,
   emptyTimeline,
   markDeleted,
+  markSynced,
   mergeStored,
   newestSeq,
   type PendingItem,
@@ -74,6 +75,37 @@ describe('mergeStored', () => {
   });
 });
 
+describe('syncedSeq (where a catch-up continues)', () => {
+  it('follows live messages that arrive in order', () => {
+    let t = markSynced(mergeStored(emptyTimeline, [message(41), message(42)]), 42);
+    t = mergeStored(t, [message(43)]);
+    t = mergeStored(t, [message(44)]);
+    expect(t.syncedSeq).toBe(44);
+  });
+
+  it('stays before messages missed while away, even when an own send came back newer', () => {
+    // Seen up to 3; 4..6 were missed; the own message 7 was stored over REST meanwhile.
+    let t = markSynced(mergeStored(emptyTimeline, [message(1), message(2), message(3)]), 3);
+    t = mergeStored(t, [message(7)]);
+    expect(newestSeq(t)).toBe(7);
+    expect(t.syncedSeq).toBe(3);
+    // The catch-up fills the gap: now everything through 7 is known.
+    t = mergeStored(t, [message(4), message(5), message(6), message(7)]);
+    expect(t.syncedSeq).toBe(7);
+  });
+
+  it('starts from nothing in an empty chat, so the first catch-up asks for everything', () => {
+    const t = mergeStored(emptyTimeline, [message(5)]);
+    expect(t.syncedSeq).toBe(0);
+  });
+
+  it('is not moved by older pages', () => {
+    let t = markSynced(mergeStored(emptyTimeline, [message(51), message(52)]), 52);
+    t = mergeStored(t, [message(49), message(50)]);
+    expect(t.syncedSeq).toBe(52);
+  });
+});
+
 describe('pending messages', () => {
   it('marks a failed send and keeps it in place for a retry', () => {
     let t = addPending(emptyTimeline, pending('a0000000-0000-4000-8000-000000000001', 'one'));
@@ -95,6 +127,7 @@ describe('resetStored', () => {
     t = addPending(t, pending('a0000000-0000-4000-8000-000000000009'));
     t = resetStored(t, [message(700), message(701)]);
     expect(seqs(t)).toEqual([700, 701]);
+    expect(t.syncedSeq).toBe(701);
     expect(t.pending).toHaveLength(1);
   });
 });

@@ -33,9 +33,32 @@ export interface Timeline {
   stored: StoredItem[];
   /** Messages on their way, in the order they were written. */
   pending: PendingItem[];
+  /**
+   * This view holds every message up to this seq (from its oldest loaded one): what `join_chat`
+   * continues after. Not simply the newest seq: one's own message sent over REST while the live
+   * feed was down may be newer than messages the feed missed.
+   */
+  syncedSeq: number;
 }
 
-export const emptyTimeline: Timeline = { stored: [], pending: [] };
+export const emptyTimeline: Timeline = { stored: [], pending: [], syncedSeq: 0 };
+
+/** Moves `syncedSeq` forward over the stored messages that continue it without a gap. */
+function advanceSynced(stored: readonly StoredItem[], syncedSeq: number): number {
+  let next = syncedSeq;
+  for (const item of stored) {
+    const seq = item.message.seq;
+    if (seq === next + 1) next = seq;
+    else if (seq > next + 1) break;
+  }
+  return next;
+}
+
+/** Everything up to `seq` is known (a complete newest page, or a finished catch-up). */
+export function markSynced(timeline: Timeline, seq: number): Timeline {
+  if (seq <= timeline.syncedSeq) return timeline;
+  return { ...timeline, syncedSeq: advanceSynced(timeline.stored, seq) };
+}
 
 /** Groups a message's reactions by emoji in first-use order (the server's summary shape). */
 export function summarize(reactions: readonly TMessageReaction[]): TReactionSummary {
@@ -69,7 +92,8 @@ export function mergeStored(timeline: Timeline, incoming: readonly TChatMessage[
   const last = timeline.stored.at(-1);
   const single = incoming.length === 1 ? incoming[0] : undefined;
   if (single && (!last || single.seq > last.message.seq)) {
-    return { stored: [...timeline.stored, toStored(single)], pending };
+    const syncedSeq = single.seq === timeline.syncedSeq + 1 ? single.seq : timeline.syncedSeq;
+    return { stored: [...timeline.stored, toStored(single)], pending, syncedSeq };
   }
 
   const bySeq = new Map<number, StoredItem>();
@@ -87,12 +111,13 @@ export function mergeStored(timeline: Timeline, incoming: readonly TChatMessage[
     seqById.set(message.id, message.seq);
   }
   const stored = [...bySeq.values()].sort((a, b) => a.message.seq - b.message.seq);
-  return { stored, pending };
+  return { stored, pending, syncedSeq: advanceSynced(stored, timeline.syncedSeq) };
 }
 
 /** Replaces the timeline with a fresh newest page (after a catch-up too long to replay). */
 export function resetStored(timeline: Timeline, page: readonly TChatMessage[]): Timeline {
-  return mergeStored({ stored: [], pending: timeline.pending }, page);
+  const fresh = mergeStored({ stored: [], pending: timeline.pending, syncedSeq: 0 }, page);
+  return markSynced(fresh, page.at(-1)?.seq ?? 0);
 }
 
 export function addPending(timeline: Timeline, item: PendingItem): Timeline {
@@ -149,7 +174,7 @@ export function markDeleted(timeline: Timeline, messageId: string, at: string): 
   }));
 }
 
-/** Highest seq this view holds: what `join_chat` asks to continue after. */
+/** Highest seq this view holds. */
 export function newestSeq(timeline: Timeline): number {
   return timeline.stored.at(-1)?.message.seq ?? 0;
 }
