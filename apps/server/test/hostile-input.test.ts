@@ -325,7 +325,7 @@ describe('REST under hostile input', () => {
           expectEnvelope(response, `${route.method} ${url}`);
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 1_000 },
     );
   });
 
@@ -346,7 +346,7 @@ describe('REST under hostile input', () => {
           expectEnvelope(response, `${route.method} ${url}`);
         },
       ),
-      { numRuns: 400 },
+      { numRuns: 800 },
     );
   });
 
@@ -476,7 +476,7 @@ describe('REST under hostile input', () => {
           expectEnvelope(response, `POST ${path} with ${parts.length} part(s)${breakIt ? ', unterminated' : ''}`);
         },
       ),
-      { numRuns: 120 },
+      { numRuns: 200 },
     );
   });
 
@@ -546,7 +546,7 @@ describe('tRPC under hostile input', () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 });
@@ -605,7 +605,7 @@ describe('Socket.IO under hostile input', () => {
           expect(typeof ack.error.message, context).toBe('string');
         }
       }),
-      { numRuns: 400 },
+      { numRuns: 600 },
     );
     expect(disconnects).toEqual([]);
     expect(socket.connected).toBe(true);
@@ -619,7 +619,8 @@ describe('Socket.IO under hostile input', () => {
     const engine = socket.io.engine as unknown as { send(data: string): void };
     const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
     const frames = [
-      ...SOCKET_EVENTS.map(({ event }) => `2["${event}",{"session_id":${deep},"message_id":${deep}}]`),
+      ...SOCKET_EVENTS.map(({ event }) => `2["${event}",{"session_id":${deep}}]`),
+      `2["mark_read",{"message_id":${deep}}]`,
       `2["send_message",{"session_id":"${sessionId}","message":{"content":"x","metadata":{"a":${deep}}}}]`,
       `2["join_chat",{"session_id":"${sessionId}","since_seq":${deep}}]`,
     ];

@@ -14,6 +14,45 @@ import {
 
 const ADA = '33333333-3333-4333-8333-333333333333';
 
+/** A 480×300 PNG drawn by the browser's canvas: three cards on a night sky. */
+async function drawPicture(page: Page): Promise<Buffer> {
+  const base64 = await page.evaluate(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 480;
+    canvas.height = 300;
+    const g = canvas.getContext('2d');
+    if (!g) throw new Error('no 2d canvas');
+    const sky = g.createLinearGradient(0, 0, 480, 300);
+    sky.addColorStop(0, '#1e1b4b');
+    sky.addColorStop(1, '#5b4bdb');
+    g.fillStyle = sky;
+    g.fillRect(0, 0, 480, 300);
+    g.fillStyle = 'rgba(255,255,255,0.8)';
+    for (let i = 0; i < 60; i++) g.fillRect((i * 97) % 480, (i * 53) % 300, 2, 2);
+    const names = ['The Tower', 'The Star', 'The Sun'];
+    names.forEach((name, i) => {
+      const x = 40 + i * 140;
+      g.fillStyle = '#fdf6e3';
+      g.beginPath();
+      g.roundRect(x, 60, 120, 180, 12);
+      g.fill();
+      g.strokeStyle = '#d4a72c';
+      g.lineWidth = 4;
+      g.stroke();
+      g.fillStyle = '#d4a72c';
+      g.beginPath();
+      g.arc(x + 60, 130, 28, 0, Math.PI * 2);
+      g.fill();
+      g.fillStyle = '#1e1b4b';
+      g.font = 'bold 16px sans-serif';
+      g.textAlign = 'center';
+      g.fillText(name, x + 60, 210);
+    });
+    return canvas.toDataURL('image/png').split(',')[1] ?? '';
+  });
+  return Buffer.from(base64, 'base64');
+}
+
 /**
  * The client (Sarah) and the reader (Samia) in two browser contexts of one headless Chromium,
  * against the built server and client: the conversation a newcomer has after `pnpm start`.
@@ -204,7 +243,7 @@ describe.sequential('booking chat in a real browser', () => {
   });
 
   it('uploads an image with progress; the other side opens it full size', async () => {
-    const png = await sarah.screenshot({ clip: { x: 0, y: 0, width: 480, height: 300 } });
+    const png = await drawPicture(sarah);
     await sarah
       .getByTestId('file-input')
       .setInputFiles({ name: 'my spread.png', mimeType: 'image/png', buffer: png });

@@ -1,3 +1,4 @@
+import { type Column, inArray, type SQL, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Executor } from '../db/database.js';
 
@@ -12,6 +13,21 @@ import type { Executor } from '../db/database.js';
  */
 export function isPooled(db: Executor): boolean {
   return (db as unknown as { $client?: unknown }).$client instanceof pg.Pool;
+}
+
+/**
+ * node-postgres (the pool, or one of its connections in a transaction): arrays can travel as one
+ * parameter (`= ANY($1)`, `unnest($1, $2...)`), which keeps big batches cheap to build and send.
+ * The embedded database keeps drizzle's lists.
+ */
+export function isPg(db: Executor): boolean {
+  const client = (db as unknown as { $client?: unknown }).$client;
+  return client instanceof pg.Pool || client instanceof pg.Client;
+}
+
+/** `column IN (...)` as one array parameter on node-postgres; drizzle's list elsewhere. */
+export function inUuids(db: Executor, column: Column, ids: readonly string[]): SQL {
+  return isPg(db) ? sql`${column} = ANY(${sql.param([...ids])}::uuid[])` : inArray(column, [...ids]);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../db/database.js';
 import { chatMessages, messageReactions, profiles } from '../db/schema.js';
 import type { MessageRow, ReactionRow } from '../domain/types.js';
-import { canShare, coalesce, isPooled, uuidKey } from './coalesce.js';
+import { canShare, coalesce, inUuids, isPg, isPooled, uuidKey } from './coalesce.js';
 
 export interface MessageWithSender extends MessageRow {
   sender: { id: string; firstName: string | null; lastName: string | null; avatarUrl: string | null } | null;
@@ -56,14 +56,14 @@ export function createMessagesRepository(db: Executor) {
       })
       .from(messageReactions)
       .leftJoin(profiles, eq(profiles.id, messageReactions.userId))
-      .where(inArray(messageReactions.messageId, messageIds))
+      .where(inUuids(db, messageReactions.messageId, messageIds))
       .orderBy(asc(messageReactions.createdAt), asc(messageReactions.userId));
 
   // Concurrent lookups on the pool share a query (see coalesce.ts); rows keep the query's order.
   const pooled = isPooled(db);
-  const messagesById = coalesce((ids) => db.select().from(chatMessages).where(inArray(chatMessages.id, ids)));
+  const messagesById = coalesce((ids) => db.select().from(chatMessages).where(inUuids(db, chatMessages.id, ids)));
   const withSenderById = coalesce((ids) =>
-    withSender().where(inArray(chatMessages.id, ids)).orderBy(asc(chatMessages.seq)),
+    withSender().where(inUuids(db, chatMessages.id, ids)).orderBy(asc(chatMessages.seq)),
   );
   const reactionsByMessage = coalesce(reactionsQuery);
 
@@ -77,6 +77,23 @@ export function createMessagesRepository(db: Executor) {
     /** Inserts several messages in one statement; returns the ids actually inserted. */
     async insertMany(messages: readonly NewMessage[]): Promise<Set<string>> {
       if (messages.length === 0) return new Set();
+      if (isPg(db)) {
+        // The same INSERT with one array per column: building drizzle's VALUES list costs about
+        // 50 us of CPU per row (13 ms for a 256-message group commit, blocking the event loop).
+        const col = <T>(pick: (m: NewMessage) => T) => sql.param(messages.map(pick));
+        const result = await db.execute(sql`
+          INSERT INTO chat_messages
+            (id, session_id, seq, sender_id, type, content, storage_key, file_name, file_size, mime_type, metadata, created_at)
+          SELECT * FROM unnest(
+            ${col((m) => m.id)}::uuid[], ${col((m) => m.sessionId)}::uuid[], ${col((m) => m.seq)}::bigint[],
+            ${col((m) => m.senderId)}::uuid[], ${col((m) => m.type)}::text[], ${col((m) => m.content)}::text[],
+            ${col((m) => m.storageKey)}::text[], ${col((m) => m.fileName)}::text[], ${col((m) => m.fileSize)}::bigint[],
+            ${col((m) => m.mimeType)}::text[], ${col((m) => JSON.stringify(m.metadata))}::jsonb[],
+            ${col((m) => m.createdAt.toISOString())}::timestamptz[])
+          ON CONFLICT DO NOTHING
+          RETURNING id`);
+        return new Set((result as unknown as { rows: Array<{ id: string }> }).rows.map((r) => r.id));
+      }
       const rows = await db
         .insert(chatMessages)
         .values([...messages])
@@ -91,7 +108,7 @@ export function createMessagesRepository(db: Executor) {
       const rows = await db
         .select({ id: chatMessages.id })
         .from(chatMessages)
-        .where(inArray(chatMessages.id, [...ids]));
+        .where(inUuids(db, chatMessages.id, ids));
       return new Set(rows.map((r) => r.id));
     },
 

@@ -2,7 +2,7 @@ import { and, count, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/database.js';
 import { chatMessages, chatParticipants, chatSessions } from '../db/schema.js';
 import type { MessageRow, ParticipantRow, SessionRow } from '../domain/types.js';
-import { canShare, coalesce, isPooled, uuidKey } from './coalesce.js';
+import { canShare, coalesce, inUuids, isPg, isPooled, uuidKey } from './coalesce.js';
 
 export interface NewSession {
   bookingId: string | null;
@@ -44,12 +44,12 @@ const toSession = (r: typeof chatSessions.$inferSelect): SessionRow => ({
 export function createSessionsRepository(db: Executor) {
   // Concurrent lookups on the pool share a query (see coalesce.ts).
   const pooled = isPooled(db);
-  const sessionsById = coalesce((ids) => db.select().from(chatSessions).where(inArray(chatSessions.id, ids)));
+  const sessionsById = coalesce((ids) => db.select().from(chatSessions).where(inUuids(db, chatSessions.id, ids)));
   const participantsBySession = coalesce((ids) =>
     db
       .select()
       .from(chatParticipants)
-      .where(inArray(chatParticipants.sessionId, ids))
+      .where(inUuids(db, chatParticipants.sessionId, ids))
       .orderBy(chatParticipants.joinedAt, chatParticipants.userId),
   );
 
@@ -242,13 +242,21 @@ export function createSessionsRepository(db: Executor) {
       await db
         .select({ id: chatSessions.id })
         .from(chatSessions)
-        .where(inArray(chatSessions.id, requests.map((r) => r.sessionId)))
+        .where(
+          inUuids(
+            db,
+            chatSessions.id,
+            requests.map((r) => r.sessionId),
+          ),
+        )
         .orderBy(chatSessions.id)
         .for('update');
-      const counts = sql.join(
-        requests.map((r) => sql`(${r.sessionId}::uuid, ${r.count}::bigint)`),
-        sql`, `,
-      );
+      const counts = isPg(db)
+        ? sql`SELECT * FROM unnest(${sql.param(requests.map((r) => r.sessionId))}::uuid[], ${sql.param(requests.map((r) => r.count))}::bigint[])`
+        : sql`VALUES ${sql.join(
+            requests.map((r) => sql`(${r.sessionId}::uuid, ${r.count}::bigint)`),
+            sql`, `,
+          )}`;
       const rows = await db
         .update(chatSessions)
         .set({
@@ -256,7 +264,7 @@ export function createSessionsRepository(db: Executor) {
           lastMessageAt: sql`now()`,
           activityAt: sql`now()`,
         })
-        .from(sql`(VALUES ${counts}) AS v(id, n)`)
+        .from(sql`(${counts}) AS v(id, n)`)
         .where(and(eq(chatSessions.id, sql`v.id`), eq(chatSessions.status, 'active')))
         .returning({ id: chatSessions.id, lastSeq: chatSessions.lastSeq, at: chatSessions.lastMessageAt });
       const countOf = new Map(requests.map((r) => [r.sessionId, r.count]));
@@ -271,14 +279,17 @@ export function createSessionsRepository(db: Executor) {
     /** Moves several read cursors forward at once (never back). */
     async advanceCursors(cursors: ReadonlyArray<{ sessionId: string; userId: string; seq: number }>): Promise<void> {
       if (cursors.length === 0) return;
-      const values = sql.join(
-        cursors.map((c) => sql`(${c.sessionId}::uuid, ${c.userId}::uuid, ${c.seq}::bigint)`),
-        sql`, `,
-      );
+      // On node-postgres one array per column (cheap to build for a big group commit).
+      const values = isPg(db)
+        ? sql`SELECT * FROM unnest(${sql.param(cursors.map((c) => c.sessionId))}::uuid[], ${sql.param(cursors.map((c) => c.userId))}::uuid[], ${sql.param(cursors.map((c) => c.seq))}::bigint[])`
+        : sql`VALUES ${sql.join(
+            cursors.map((c) => sql`(${c.sessionId}::uuid, ${c.userId}::uuid, ${c.seq}::bigint)`),
+            sql`, `,
+          )}`;
       await db.execute(sql`
         UPDATE chat_participants AS p
         SET last_read_seq = v.seq, last_read_at = now()
-        FROM (VALUES ${values}) AS v(session_id, user_id, seq)
+        FROM (${values}) AS v(session_id, user_id, seq)
         WHERE p.session_id = v.session_id AND p.user_id = v.user_id AND p.last_read_seq < v.seq`);
     },
 

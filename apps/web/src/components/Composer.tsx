@@ -8,6 +8,7 @@ import {
   useState,
 } from 'react';
 import { ATTACHABLE_TYPES, precheckFile } from '../lib/files';
+import { PaperclipIcon } from './Icons';
 import { type VoiceNote, VoiceRecorder } from './VoiceRecorder';
 
 /** Re-announce typing this often while typing goes on (the server forgets after 6 s). */
@@ -124,7 +125,7 @@ export function Composer(props: {
                 title="Attach an image or PDF (up to 10 MB)"
                 onClick={() => fileInput.current?.click()}
               >
-                📎
+                <PaperclipIcon />
               </button>
               <label htmlFor="composer-text" className="visually-hidden">
                 Message

@@ -87,6 +87,7 @@ export const MessageList = forwardRef<MessageListHandle, Props>(function Message
       atBottomThreshold={120}
       alignToBottom
       increaseViewportBy={{ top: 600, bottom: 300 }}
+      defaultItemHeight={68}
       components={{ Scroller, Header: HistoryEdge }}
     />
   );

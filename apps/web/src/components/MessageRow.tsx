@@ -6,6 +6,7 @@ import type { Row } from '../state/grouping';
 import type { Tick } from '../state/receipts';
 import type { PendingItem, StoredItem } from '../state/timeline';
 import { Avatar } from './Avatar';
+import { ClockIcon } from './Icons';
 import { ImageMessage } from './ImageMessage';
 import { ReactionChips, ReactionPicker } from './Reactions';
 import { VoicePlayer } from './VoicePlayer';
@@ -22,8 +23,8 @@ export interface RowActions {
   onBrokenLink: (seq: number) => void;
 }
 
-const TICK_TEXT: Record<Tick, { symbol: string; label: string }> = {
-  sending: { symbol: '🕓', label: 'Sending' },
+const TICK_TEXT: Record<Tick, { symbol: React.ReactNode; label: string }> = {
+  sending: { symbol: <ClockIcon />, label: 'Sending' },
   failed: { symbol: '!', label: 'Not sent' },
   sent: { symbol: '✓', label: 'Sent' },
   read: { symbol: '✓✓', label: 'Read' },

@@ -1,5 +1,6 @@
 import type { TReactionSummary } from '@chat/contracts';
 import { useEffect, useId, useRef, useState } from 'react';
+import { SmileIcon } from './Icons';
 
 /** The picker's choices: a small set people use in a support chat. */
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const;
@@ -78,7 +79,7 @@ export function ReactionPicker(props: { onPick: (reaction: string) => void; disa
         disabled={props.disabled}
         onClick={() => setOpen((o) => !o)}
       >
-        ☺+
+        <SmileIcon />
       </button>
       {open && (
         <fieldset

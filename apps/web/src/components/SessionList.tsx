@@ -25,11 +25,11 @@ function preview(message: LastMessage | null, viewerId: string): string {
   const who = message.sender_id === viewerId ? 'You: ' : '';
   switch (message.type) {
     case 'voice':
-      return `${who}🎤 Voice message`;
+      return `${who}Voice message`;
     case 'image':
-      return `${who}📷 Photo`;
+      return `${who}Photo`;
     case 'file':
-      return `${who}📄 ${message.content || 'File'}`;
+      return `${who}${message.content || 'File'}`;
     case 'system':
       return message.content ?? 'Notice';
     default:

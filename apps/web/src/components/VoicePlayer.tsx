@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { formatDuration } from '../lib/format';
+import { PauseIcon, PlayIcon } from './Icons';
 
 /**
  * A voice note played in place: play/pause, a seek bar and the time. The duration shown is the
@@ -56,7 +57,7 @@ export function VoicePlayer(props: {
         onClick={toggle}
         aria-label={`${playing ? 'Pause' : 'Play'} ${props.label}`}
       >
-        {playing ? '❚❚' : '▶'}
+        {playing ? <PauseIcon /> : <PlayIcon />}
       </button>
       <input
         type="range"

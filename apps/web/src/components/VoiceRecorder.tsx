@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { MAX_RECORDING_SECONDS, pickRecordingType, voiceNoteFileName } from '../lib/audio-format';
 import { formatDuration } from '../lib/format';
+import { MicIcon } from './Icons';
 
 export interface VoiceNote {
   blob: Blob;
@@ -142,7 +143,7 @@ export function VoiceRecorder(props: {
         disabled={props.disabled || state.phase === 'starting'}
         onClick={() => void start()}
       >
-        🎤
+        <MicIcon />
       </button>
     );
   }

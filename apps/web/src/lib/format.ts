@@ -22,9 +22,13 @@ export function initials(name: string): string {
 
 /** A stable hue per user id, so an avatar keeps its colour everywhere. */
 export function hueFor(id: string): number {
-  let hash = 0;
-  for (const char of id) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) % 360;
-  return hash;
+  // FNV-1a: ids that differ in one repeated digit still land far apart.
+  let hash = 0x811c9dc5;
+  for (const char of id) {
+    hash ^= char.codePointAt(0) ?? 0;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % 360;
 }
 
 /** `m:ss` for voice notes and the recording timer. */

@@ -159,6 +159,10 @@ export class SocketConnection {
       const ack = typeof last === 'function' ? (last as TAckCallback<R>) : undefined;
       const raw = ack ? args.slice(0, -1)[0] : args[0];
       this.queue = this.queue.then(async () => {
+        // One event per turn of the event loop: a connection with hundreds of queued events
+        // must not run them back to back in one burst of promise callbacks (with the embedded
+        // database every query settles without I/O), starving every other socket's reads.
+        await new Promise((resolve) => setImmediate(resolve));
         const actor = await this.ready;
         if (!actor || !this.socket.connected) return;
         let response: TAck<R>;
