@@ -36,7 +36,9 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     redis.on('error', () => {
       // ioredis reconnects by itself; readiness reports the outage.
     });
-    await redis.connect();
+    // A node may start while Redis is away: it serves with per-node rate limits (the insurance
+    // limiter), /readyz says Redis is down, and ioredis keeps reconnecting in the background.
+    await redis.connect().catch(() => {});
   }
   const adapterRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : undefined;
   adapterRedis?.on('error', () => {
