@@ -1,10 +1,14 @@
+import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCors from '@fastify/cors';
+import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import { createClient } from '@supabase/supabase-js';
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
@@ -15,33 +19,37 @@ import {
 import type { Redis } from 'ioredis';
 import { type AppServices, createAppServices } from './app-services.js';
 import { createDevAuthService, loadDevSecret } from './auth/dev-auth.service.js';
-import { createJwksVerifier, createSecretVerifier, type TokenVerifier } from './auth/token-verifier.js';
+import {
+  createJwksVerifier,
+  createSecretVerifier,
+  type TokenVerifier,
+} from './auth/token-verifier.js';
 import { createEventBus, type EventBus } from './bus/bus.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ChatError } from './errors.js';
-import { createStore, type Store } from './repositories/store.js';
-import { createHmac } from 'node:crypto';
-import { resolve } from 'node:path';
-import fastifyMultipart from '@fastify/multipart';
-import { createClient } from '@supabase/supabase-js';
-import { type BlobStore, createLocalBlobStore, createSupabaseBlobStore } from './media/blob-store.js';
+import {
+  type BlobStore,
+  createLocalBlobStore,
+  createSupabaseBlobStore,
+} from './media/blob-store.js';
 import { createFileUrlSigner, type FileUrlSigner } from './media/file-urls.js';
 import { createClamavScanner, noScanner, type Scanner } from './media/scanner.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createStore, type Store } from './repositories/store.js';
 import type { FileUrls } from './services/message-view.js';
-import { filesRoutes } from './transport/rest/files.routes.js';
-import { MULTIPART_LIMITS } from './transport/rest/multipart.js';
 import { createRateLimiter } from './services/rate-limiter.js';
 import { devAuthRoutes } from './transport/rest/dev-auth.routes.js';
+import { filesRoutes } from './transport/rest/files.routes.js';
 import { healthRoutes, type ReadinessCheck } from './transport/rest/health.routes.js';
 import { registerErrorHandling, sendError, toChatError } from './transport/rest/http-errors.js';
 import { messagesRoutes } from './transport/rest/messages.routes.js';
+import { MULTIPART_LIMITS } from './transport/rest/multipart.js';
 import { sessionsRoutes } from './transport/rest/sessions.routes.js';
-import type { ChatServer } from './transport/socket/socket-types.js';
 import { createSocketServer } from './transport/socket/socket.server.js';
+import type { ChatServer } from './transport/socket/socket-types.js';
 import { type AppRouter, appRouter } from './transport/trpc/app.router.js';
 import { chatErrorOf } from './transport/trpc/trpc.js';
-import { createMetrics, type Metrics } from './metrics.js';
 
 export interface AppDeps {
   config: Config;
@@ -118,7 +126,9 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const services = createAppServices({
     store,
     bus,
-    rateLimiter: createRateLimiter(config.rateLimits, redis, (budget) => metrics.rateLimited.inc({ budget })),
+    rateLimiter: createRateLimiter(config.rateLimits, redis, (budget) =>
+      metrics.rateLimited.inc({ budget }),
+    ),
     verifier: createVerifier(config, devSecret),
     devAuth,
     fileUrls: fileUrls(config, signer),
@@ -132,9 +142,12 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       info: {
         title: 'Booking chat API',
         version: '1.0.0',
-        description: 'REST adapters of the booking chat service. Errors use the envelope `{ success: false, error, code, details }`.',
+        description:
+          'REST adapters of the booking chat service. Errors use the envelope `{ success: false, error, code, details }`.',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
     },
     transform: jsonSchemaTransform,
   });
@@ -143,7 +156,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const isAllowedOrigin = originPolicy(config);
   registerOriginCheck(app, isAllowedOrigin);
   await app.register(fastifyCors, {
-    origin: (origin, callback) => callback(null, origin ? config.allowedOrigins.includes(trimOrigin(origin)) : false),
+    origin: (origin, callback) =>
+      callback(null, origin ? config.allowedOrigins.includes(trimOrigin(origin)) : false),
     credentials: true,
     exposedHeaders: ['Retry-After'],
   });

@@ -113,7 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } else auth = { kind: 'dev' };
 
   if (e.NODE_ENV === 'production' && auth.kind === 'jwks' && !e.FILE_URL_SECRET) {
-    throw new ConfigError('FILE_URL_SECRET is required when NODE_ENV=production and tokens are checked with JWKS');
+    throw new ConfigError(
+      'FILE_URL_SECRET is required when NODE_ENV=production and tokens are checked with JWKS',
+    );
   }
 
   const clamav = e.CLAMAV_SOCKET

@@ -30,7 +30,11 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   if (config.auth.kind === 'dev') await seedDemoData(createStore(database).repos);
 
   const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true })
+    ? new Redis(config.redisUrl, {
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        lazyConnect: true,
+      })
     : undefined;
   if (redis) {
     redis.on('error', () => {
@@ -40,7 +44,9 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     // limiter), /readyz says Redis is down, and ioredis keeps reconnecting in the background.
     await redis.connect().catch(() => {});
   }
-  const adapterRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : undefined;
+  const adapterRedis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: null })
+    : undefined;
   adapterRedis?.on('error', () => {
     // Reconnects by itself; the stream adapter resumes reading where it stopped.
   });

@@ -4,7 +4,7 @@ import { ERROR_CODES, ERROR_DEFINITIONS } from '@chat/contracts';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type BuiltApp } from '../src/app.js';
+import { type BuiltApp, buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { type ClientSocket, connectClient } from './support/sockets.js';
 import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
@@ -51,17 +51,48 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------
 // Hostile values
 
-const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];
+const PROTO_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+];
 
 /** Strings with what breaks naive code: lone surrogates, NUL, bidi overrides, BOM, long runs. */
 const nastyString = fc.oneof(
   fc.string(),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({
-    unit: fc.constantFrom('\uD800', '\uDFFF', '\u0000', '\u202E', '\uFEFF', '\u0301', '👍', '\n', '"', '\\', '%'),
+    unit: fc.constantFrom(
+      '\uD800',
+      '\uDFFF',
+      '\u0000',
+      '\u202E',
+      '\uFEFF',
+      '\u0301',
+      '👍',
+      '\n',
+      '"',
+      '\\',
+      '%',
+    ),
     maxLength: 30,
   }),
-  fc.constantFrom('', ' ', '   \n\t', 'null', 'undefined', 'NaN', '-1', '1e309', '0x10', '[]', '{}'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '   \n\t',
+    'null',
+    'undefined',
+    'NaN',
+    '-1',
+    '1e309',
+    '0x10',
+    '[]',
+    '{}',
+  ),
   fc.integer({ min: 4_001, max: 20_000 }).map((n) => 'x'.repeat(n)),
 );
 
@@ -77,16 +108,24 @@ const hostileValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     fc.constant(null),
     fc.uuid(),
     fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(fc.constantFrom(...PROTO_KEYS), fc.string({ maxLength: 8 })), tie('value'), {
-      maxKeys: 4,
-    }),
+    fc.dictionary(
+      fc.oneof(fc.constantFrom(...PROTO_KEYS), fc.string({ maxLength: 8 })),
+      tie('value'),
+      {
+        maxKeys: 4,
+      },
+    ),
   ),
 })).value;
 
 /** Arrays or objects nested thousands deep (JSON text, as a client would send it). */
 const deeplyNested = fc
   .tuple(fc.integer({ min: 500, max: 5_000 }), fc.boolean())
-  .map(([depth, asArray]) => (asArray ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`));
+  .map(([depth, asArray]) =>
+    asArray
+      ? `${'['.repeat(depth)}${']'.repeat(depth)}`
+      : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
+  );
 
 /** The value of a field: sometimes right, usually wrong. */
 function field(valid: () => unknown[]): fc.Arbitrary<unknown> {
@@ -103,15 +142,24 @@ function bodyOf(fields: Record<string, () => unknown[]>): fc.Arbitrary<Record<st
   return fc
     .tuple(
       fc.record(known, { requiredKeys: [] }),
-      fc.dictionary(fc.oneof(fc.constantFrom(...PROTO_KEYS), fc.string({ maxLength: 10 })), hostileValue, {
-        maxKeys: 3,
-      }),
+      fc.dictionary(
+        fc.oneof(fc.constantFrom(...PROTO_KEYS), fc.string({ maxLength: 10 })),
+        hostileValue,
+        {
+          maxKeys: 3,
+        },
+      ),
     )
     .map(([k, extra]) => {
       const out: Record<string, unknown> = {};
       // defineProperty: a `__proto__` key stays an own key, as JSON.parse would make it.
       for (const [key, value] of [...Object.entries(extra), ...Object.entries(k)]) {
-        Object.defineProperty(out, key, { value, enumerable: true, configurable: true, writable: true });
+        Object.defineProperty(out, key, {
+          value,
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
       }
       return out;
     });
@@ -135,13 +183,15 @@ function rawBody(body: fc.Arbitrary<unknown>): fc.Arbitrary<string | Buffer> {
     },
     // Invalid UTF-8 inside a JSON string.
     {
-      arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((bytes) =>
-        Buffer.concat([
-          Buffer.from(`{"session_id":"${sessionId}","content":"`),
-          Buffer.from(bytes.map((b) => (b === 0x22 || b === 0x5c ? 0xff : b))),
-          Buffer.from('"}'),
-        ]),
-      ),
+      arbitrary: fc
+        .uint8Array({ minLength: 1, maxLength: 64 })
+        .map((bytes) =>
+          Buffer.concat([
+            Buffer.from(`{"session_id":"${sessionId}","content":"`),
+            Buffer.from(bytes.map((b) => (b === 0x22 || b === 0x5c ? 0xff : b))),
+            Buffer.from('"}'),
+          ]),
+        ),
       weight: 1,
     },
     { arbitrary: fc.uint8Array({ maxLength: 256 }).map((bytes) => Buffer.from(bytes)), weight: 1 },
@@ -153,12 +203,31 @@ function rawBody(body: fc.Arbitrary<unknown>): fc.Arbitrary<string | Buffer> {
 function queryOf(fields: Record<string, () => unknown[]>): fc.Arbitrary<string> {
   const pair = fc.oneof(
     fc.tuple(fc.constantFrom(...Object.keys(fields)), nastyString),
-    fc.constantFrom(...Object.entries(fields)).chain(([k, valid]) => fc.tuple(fc.constant(k), fc.constantFrom(...valid().map(String)))),
+    fc
+      .constantFrom(...Object.entries(fields))
+      .chain(([k, valid]) => fc.tuple(fc.constant(k), fc.constantFrom(...valid().map(String)))),
     fc.tuple(fc.constantFrom(...PROTO_KEYS, '__proto__[x]', 'a[b][c]', 'limit[]'), nastyString),
   );
   return fc.oneof(
-    { arbitrary: fc.array(pair, { maxLength: 6 }).map((pairs) => pairs.map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&')), weight: 5 },
-    { arbitrary: fc.constantFrom('%', '%E0%A4%A', '%FF%FE', 'a=%', '&&&=&=', '%00=%00', 'limit=1&limit=2&limit=3', `session_id=${sessionId}&page=99999999999999999999`), weight: 1 },
+    {
+      arbitrary: fc
+        .array(pair, { maxLength: 6 })
+        .map((pairs) => pairs.map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&')),
+      weight: 5,
+    },
+    {
+      arbitrary: fc.constantFrom(
+        '%',
+        '%E0%A4%A',
+        '%FF%FE',
+        'a=%',
+        '&&&=&=',
+        '%00=%00',
+        'limit=1&limit=2&limit=3',
+        `session_id=${sessionId}&page=99999999999999999999`,
+      ),
+      weight: 1,
+    },
   );
 }
 
@@ -177,7 +246,15 @@ const pathParam = fc.oneof(
   fc.constant('SESSION'),
   fc.uuid(),
   nastyString.map(encode),
-  fc.constantFrom('%', '%E0%A4%A', '..%2F..%2Fetc%2Fpasswd', '%2e%2e', 'a'.repeat(300), '%C0%AF', '%FF'),
+  fc.constantFrom(
+    '%',
+    '%E0%A4%A',
+    '..%2F..%2Fetc%2Fpasswd',
+    '%2e%2e',
+    'a'.repeat(300),
+    '%C0%AF',
+    '%FF',
+  ),
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -199,11 +276,18 @@ function expectEnvelope(response: LightMyRequestResponse, what: string): void {
   expect(body.success, context).toBe(false);
   expect(codes.has(body.code as string), context).toBe(true);
   expect(body.code, context).not.toBe('INTERNAL_ERROR');
-  expect(ERROR_DEFINITIONS[body.code as keyof typeof ERROR_DEFINITIONS].status, context).toBe(response.statusCode);
+  expect(ERROR_DEFINITIONS[body.code as keyof typeof ERROR_DEFINITIONS].status, context).toBe(
+    response.statusCode,
+  );
   expect(typeof body.error, context).toBe('string');
-  expect(Array.isArray(body.details) && body.details.every((d) => typeof d === 'string'), context).toBe(true);
+  expect(
+    Array.isArray(body.details) && body.details.every((d) => typeof d === 'string'),
+    context,
+  ).toBe(true);
   // A refusal never echoes a stack or SQL.
-  expect(response.body, context).not.toMatch(/\bat .+\.(ts|js):\d+|SELECT |INSERT INTO|syntax error at/);
+  expect(response.body, context).not.toMatch(
+    /\bat .+\.(ts|js):\d+|SELECT |INSERT INTO|syntax error at/,
+  );
 }
 
 const validSession = () => [sessionId];
@@ -226,10 +310,21 @@ const auth = fc.oneof(
   { arbitrary: fc.constant('ADMIN'), weight: 1 },
   { arbitrary: fc.constant(undefined), weight: 1 },
   { arbitrary: nastyString.map((s) => `Bearer ${s.replace(/[^\t\x20-\x7e]/g, 'x')}`), weight: 1 },
-  { arbitrary: fc.constantFrom('Bearer', 'Basic abc', 'bearer a.b.c', 'Bearer eyJhbGciOiJub25lIn0.e30.'), weight: 1 },
+  {
+    arbitrary: fc.constantFrom(
+      'Bearer',
+      'Basic abc',
+      'bearer a.b.c',
+      'Bearer eyJhbGciOiJub25lIn0.e30.',
+    ),
+    weight: 1,
+  },
 );
 
-function headersFor(authorization: string | undefined, contentType?: string): Record<string, string> {
+function headersFor(
+  authorization: string | undefined,
+  contentType?: string,
+): Record<string, string> {
   const headers: Record<string, string> = {};
   if (authorization === 'CLIENT') headers.authorization = `Bearer ${client.token}`;
   else if (authorization === 'ADMIN') headers.authorization = `Bearer ${admin.token}`;
@@ -244,7 +339,11 @@ const fillPath = (path: string, param: string) =>
 // ---------------------------------------------------------------------------------------------
 // REST
 
-const BODY_ROUTES: Array<{ method: 'POST' | 'PATCH'; path: string; fields: Record<string, () => unknown[]> }> = [
+const BODY_ROUTES: Array<{
+  method: 'POST' | 'PATCH';
+  path: string;
+  fields: Record<string, () => unknown[]>;
+}> = [
   {
     method: 'POST',
     path: '/api/chat/sessions',
@@ -255,7 +354,11 @@ const BODY_ROUTES: Array<{ method: 'POST' | 'PATCH'; path: string; fields: Recor
       metadata: () => [{}, { topic: 'x' }],
     },
   },
-  { method: 'PATCH', path: '/api/chat/sessions/ID', fields: { status: () => ['active', 'closed', 'archived'] } },
+  {
+    method: 'PATCH',
+    path: '/api/chat/sessions/ID',
+    fields: { status: () => ['active', 'closed', 'archived'] },
+  },
   {
     method: 'POST',
     path: '/api/chat/messages',
@@ -267,10 +370,18 @@ const BODY_ROUTES: Array<{ method: 'POST' | 'PATCH'; path: string; fields: Recor
       metadata: () => [{}, { reply_to: messageId }],
     },
   },
-  { method: 'POST', path: '/api/chat/messages/ID/reactions', fields: { reaction: () => ['❤️', '👍🏽', '🇫🇷', 'lol'] } },
+  {
+    method: 'POST',
+    path: '/api/chat/messages/ID/reactions',
+    fields: { reaction: () => ['❤️', '👍🏽', '🇫🇷', 'lol'] },
+  },
 ];
 
-const QUERY_ROUTES: Array<{ method: 'GET' | 'PUT' | 'DELETE'; path: string; fields: Record<string, () => unknown[]> }> = [
+const QUERY_ROUTES: Array<{
+  method: 'GET' | 'PUT' | 'DELETE';
+  path: string;
+  fields: Record<string, () => unknown[]>;
+}> = [
   {
     method: 'GET',
     path: '/api/chat/sessions',
@@ -295,7 +406,15 @@ const QUERY_ROUTES: Array<{ method: 'GET' | 'PUT' | 'DELETE'; path: string; fiel
     },
   },
   { method: 'PUT', path: '/api/chat/messages/ID/read', fields: {} },
-  { method: 'GET', path: '/api/chat/files/ID', fields: { expires: () => [0, 9999999999], signature: () => ['abc'], variant: () => ['original', 'thumbnail', 'x'] } },
+  {
+    method: 'GET',
+    path: '/api/chat/files/ID',
+    fields: {
+      expires: () => [0, 9999999999],
+      signature: () => ['abc'],
+      variant: () => ['original', 'thumbnail', 'x'],
+    },
+  },
   { method: 'DELETE', path: '/api/chat/messages/ID/reactions/%F0%9F%91%8D', fields: {} },
   { method: 'GET', path: '/api/chat/nope/ID', fields: {} },
 ];
@@ -309,7 +428,10 @@ describe('REST under hostile input', () => {
             route: fc.constant(route),
             param: pathParam,
             body: rawBody(bodyOf(route.fields)),
-            contentType: fc.oneof({ arbitrary: fc.constant('application/json'), weight: 5 }, { arbitrary: fc.constantFrom(...CONTENT_TYPES), weight: 1 }),
+            contentType: fc.oneof(
+              { arbitrary: fc.constant('application/json'), weight: 5 },
+              { arbitrary: fc.constantFrom(...CONTENT_TYPES), weight: 1 },
+            ),
             query: fc.oneof(fc.constant(''), queryOf({ x: () => [1] })),
             authorization: auth,
           }),
@@ -342,7 +464,11 @@ describe('REST under hostile input', () => {
         ),
         async ({ route, param, query, authorization }) => {
           const url = `${fillPath(route.path, param)}?${query}`;
-          const response = await t.app.inject({ method: route.method, url, headers: headersFor(authorization) });
+          const response = await t.app.inject({
+            method: route.method,
+            url,
+            headers: headersFor(authorization),
+          });
           expectEnvelope(response, `${route.method} ${url}`);
         },
       ),
@@ -353,9 +479,17 @@ describe('REST under hostile input', () => {
   it('huge JSON bodies (over the 256 KB body limit) are refused with the envelope', async () => {
     const huge = [
       JSON.stringify({ session_id: sessionId, content: 'x'.repeat(300 * 1024) }),
-      JSON.stringify({ session_id: sessionId, content: 'hi', metadata: { blob: 'y'.repeat(2 * 1024 * 1024) } }),
+      JSON.stringify({
+        session_id: sessionId,
+        content: 'hi',
+        metadata: { blob: 'y'.repeat(2 * 1024 * 1024) },
+      }),
       `[${'0,'.repeat(200_000)}0]`,
-      JSON.stringify({ session_id: sessionId, content: 'hi', metadata: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i])) }),
+      JSON.stringify({
+        session_id: sessionId,
+        content: 'hi',
+        metadata: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i])),
+      }),
     ];
     for (const payload of huge) {
       const response = await t.app.inject({
@@ -372,7 +506,11 @@ describe('REST under hostile input', () => {
       method: 'POST',
       url: '/api/chat/messages',
       headers: headersFor('CLIENT', 'application/json'),
-      payload: JSON.stringify({ session_id: sessionId, content: 'hi', metadata: { blob: 'z'.repeat(100_000) } }),
+      payload: JSON.stringify({
+        session_id: sessionId,
+        content: 'hi',
+        metadata: { blob: 'z'.repeat(100_000) },
+      }),
     });
     expectEnvelope(bigMetadata, 'metadata over 8 KB');
     expect(bigMetadata.json().code).toBe('VALIDATION_ERROR');
@@ -382,7 +520,14 @@ describe('REST under hostile input', () => {
     const objects = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
     const arrays = (depth: number) => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
     // Up to the 8 KB bound (4,000 arrays deep fits), and far past it within the body limit.
-    for (const metadata of [objects(100), objects(1_000), objects(1_600), arrays(4_000), arrays(100_000), objects(40_000)]) {
+    for (const metadata of [
+      objects(100),
+      objects(1_000),
+      objects(1_600),
+      arrays(4_000),
+      arrays(100_000),
+      objects(40_000),
+    ]) {
       const depth = metadata.length;
       const response = await t.app.inject({
         method: 'POST',
@@ -393,7 +538,11 @@ describe('REST under hostile input', () => {
       expectEnvelope(response, `metadata of ${depth} characters, nested`);
     }
     // The session still lists (a stored deep document reads back).
-    const list = await t.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}&limit=100`, headers: headersFor('CLIENT') });
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/api/chat/messages?session_id=${sessionId}&limit=100`,
+      headers: headersFor('CLIENT'),
+    });
     expectEnvelope(list, 'list after deep metadata');
     expect(list.statusCode).toBe(200);
   });
@@ -420,8 +569,14 @@ describe('REST under hostile input', () => {
         truncatedPng,
         pixelBomb,
         Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(100, 7)]),
-        Buffer.concat([Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt ', 'latin1'), Buffer.alloc(30, 0xff)]),
-        Buffer.concat([Buffer.from('ID3\x04\x00\x00\x00\x00\x00\x10', 'latin1'), Buffer.alloc(64, 0x55)]),
+        Buffer.concat([
+          Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt ', 'latin1'),
+          Buffer.alloc(30, 0xff),
+        ]),
+        Buffer.concat([
+          Buffer.from('ID3\x04\x00\x00\x00\x00\x00\x10', 'latin1'),
+          Buffer.alloc(64, 0x55),
+        ]),
         Buffer.concat([Buffer.from('OggS\x00\x02', 'latin1'), Buffer.alloc(64, 1)]),
         Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3]), Buffer.alloc(64, 0x80)]),
         Buffer.from('%PDF-1.4\n%%EOF garbage', 'latin1'),
@@ -432,13 +587,30 @@ describe('REST under hostile input', () => {
     const part = fc.oneof(
       fc.record({
         kind: fc.constant('field' as const),
-        name: fc.oneof(fc.constantFrom('session_id', 'duration', 'caption', '__proto__', 'constructor'), fc.string({ maxLength: 10 })),
-        value: fc.oneof(fc.constant(sessionId), fc.constantFrom('-1', '1e9', 'NaN', '3600.0001'), nastyString),
+        name: fc.oneof(
+          fc.constantFrom('session_id', 'duration', 'caption', '__proto__', 'constructor'),
+          fc.string({ maxLength: 10 }),
+        ),
+        value: fc.oneof(
+          fc.constant(sessionId),
+          fc.constantFrom('-1', '1e9', 'NaN', '3600.0001'),
+          nastyString,
+        ),
       }),
       fc.record({
         kind: fc.constant('file' as const),
         name: fc.constantFrom('file', 'voice_note', 'other', '__proto__'),
-        filename: fc.oneof(fc.constantFrom('a.png', '../../etc/passwd', 'a\u202Egnp.exe', 'voice.webm', '', 'x'.repeat(400)), nastyString),
+        filename: fc.oneof(
+          fc.constantFrom(
+            'a.png',
+            '../../etc/passwd',
+            'a\u202Egnp.exe',
+            'voice.webm',
+            '',
+            'x'.repeat(400),
+          ),
+          nastyString,
+        ),
         data: fileBytes,
       }),
     );
@@ -453,7 +625,11 @@ describe('REST under hostile input', () => {
           for (const p of parts) {
             const name = p.name.replace(/["\r\n]/g, '_');
             if (p.kind === 'field') {
-              chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`));
+              chunks.push(
+                Buffer.from(
+                  `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`,
+                ),
+              );
               chunks.push(Buffer.from(p.value.replace(/[\uD800-\uDFFF]/g, '?')));
             } else {
               const filename = p.filename.replace(/["\r\n\uD800-\uDFFF]/g, '_');
@@ -473,7 +649,10 @@ describe('REST under hostile input', () => {
             headers: headersFor('CLIENT', `multipart/form-data; boundary=${boundary}`),
             payload: Buffer.concat(chunks),
           });
-          expectEnvelope(response, `POST ${path} with ${parts.length} part(s)${breakIt ? ', unterminated' : ''}`);
+          expectEnvelope(
+            response,
+            `POST ${path} with ${parts.length} part(s)${breakIt ? ', unterminated' : ''}`,
+          );
         },
       ),
       { numRuns: 200 },
@@ -491,10 +670,19 @@ describe('REST under hostile input', () => {
     try {
       await dev.app.ready();
       await fc.assert(
-        fc.asyncProperty(rawBody(bodyOf({ user_id: () => [randomUUID(), client.id] })), fc.constantFrom(...CONTENT_TYPES), async (body, contentType) => {
-          const response = await dev.app.inject({ method: 'POST', url: '/api/dev/sign-in', headers: headersFor(undefined, contentType), payload: body });
-          expectEnvelope(response, 'POST /api/dev/sign-in');
-        }),
+        fc.asyncProperty(
+          rawBody(bodyOf({ user_id: () => [randomUUID(), client.id] })),
+          fc.constantFrom(...CONTENT_TYPES),
+          async (body, contentType) => {
+            const response = await dev.app.inject({
+              method: 'POST',
+              url: '/api/dev/sign-in',
+              headers: headersFor(undefined, contentType),
+              payload: body,
+            });
+            expectEnvelope(response, 'POST /api/dev/sign-in');
+          },
+        ),
         { numRuns: 100 },
       );
     } finally {
@@ -506,17 +694,50 @@ describe('REST under hostile input', () => {
 // ---------------------------------------------------------------------------------------------
 // tRPC
 
-const TRPC_PROCEDURES: Array<{ path: string; kind: 'query' | 'mutation'; fields: Record<string, () => unknown[]> }> = [
-  { path: 'sessions.list', kind: 'query', fields: { page: () => [1], limit: () => [5], status: () => ['all'], scope: () => ['mine', 'all'] } },
+const TRPC_PROCEDURES: Array<{
+  path: string;
+  kind: 'query' | 'mutation';
+  fields: Record<string, () => unknown[]>;
+}> = [
+  {
+    path: 'sessions.list',
+    kind: 'query',
+    fields: {
+      page: () => [1],
+      limit: () => [5],
+      status: () => ['all'],
+      scope: () => ['mine', 'all'],
+    },
+  },
   { path: 'sessions.get', kind: 'query', fields: { id: validSession } },
-  { path: 'sessions.create', kind: 'mutation', fields: { booking_id: () => [randomUUID()], participant_ids: () => [[client.id]] } },
-  { path: 'sessions.updateStatus', kind: 'mutation', fields: { id: validSession, status: () => ['active'] } },
-  { path: 'messages.list', kind: 'query', fields: { session_id: validSession, limit: () => [5], after_seq: () => [0] } },
-  { path: 'messages.send', kind: 'mutation', fields: { session_id: validSession, content: () => ['hi'], id: () => [randomUUID()] } },
+  {
+    path: 'sessions.create',
+    kind: 'mutation',
+    fields: { booking_id: () => [randomUUID()], participant_ids: () => [[client.id]] },
+  },
+  {
+    path: 'sessions.updateStatus',
+    kind: 'mutation',
+    fields: { id: validSession, status: () => ['active'] },
+  },
+  {
+    path: 'messages.list',
+    kind: 'query',
+    fields: { session_id: validSession, limit: () => [5], after_seq: () => [0] },
+  },
+  {
+    path: 'messages.send',
+    kind: 'mutation',
+    fields: { session_id: validSession, content: () => ['hi'], id: () => [randomUUID()] },
+  },
   { path: 'messages.markRead', kind: 'mutation', fields: { id: validMessage } },
   { path: 'messages.remove', kind: 'mutation', fields: { id: () => [randomUUID()] } },
   { path: 'reactions.add', kind: 'mutation', fields: { id: validMessage, reaction: () => ['👍'] } },
-  { path: 'reactions.remove', kind: 'mutation', fields: { id: validMessage, reaction: () => ['👍'] } },
+  {
+    path: 'reactions.remove',
+    kind: 'mutation',
+    fields: { id: validMessage, reaction: () => ['👍'] },
+  },
   { path: 'nope.nothing', kind: 'query', fields: {} },
 ];
 
@@ -525,17 +746,34 @@ describe('tRPC under hostile input', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...TRPC_PROCEDURES).chain((procedure) =>
-          fc.record({ procedure: fc.constant(procedure), input: rawBody(bodyOf(procedure.fields)), authorization: auth, swapVerb: fc.boolean() }),
+          fc.record({
+            procedure: fc.constant(procedure),
+            input: rawBody(bodyOf(procedure.fields)),
+            authorization: auth,
+            swapVerb: fc.boolean(),
+          }),
         ),
         async ({ procedure, input, authorization, swapVerb }) => {
           const asQuery = (procedure.kind === 'query') !== swapVerb;
           const text = typeof input === 'string' ? input : input.toString('latin1');
           const response = asQuery
-            ? await t.app.inject({ method: 'GET', url: `/trpc/${procedure.path}?input=${encode(text)}`, headers: headersFor(authorization) })
-            : await t.app.inject({ method: 'POST', url: `/trpc/${procedure.path}`, headers: headersFor(authorization, 'application/json'), payload: input });
+            ? await t.app.inject({
+                method: 'GET',
+                url: `/trpc/${procedure.path}?input=${encode(text)}`,
+                headers: headersFor(authorization),
+              })
+            : await t.app.inject({
+                method: 'POST',
+                url: `/trpc/${procedure.path}`,
+                headers: headersFor(authorization, 'application/json'),
+                payload: input,
+              });
           const context = `${asQuery ? 'GET' : 'POST'} /trpc/${procedure.path} → ${response.statusCode} ${response.body.slice(0, 300)}`;
           expect(response.statusCode, context).toBeLessThan(500);
-          const body = JSON.parse(response.body) as { result?: unknown; error?: { data?: { errorCode?: string } } };
+          const body = JSON.parse(response.body) as {
+            result?: unknown;
+            error?: { data?: { errorCode?: string } };
+          };
           if (response.statusCode >= 400) {
             const code = body.error?.data?.errorCode;
             expect(codes.has(code as string), context).toBe(true);
@@ -557,14 +795,30 @@ describe('tRPC under hostile input', () => {
 const SOCKET_EVENTS: Array<{ event: string; fields: Record<string, () => unknown[]> }> = [
   { event: 'join_chat', fields: { session_id: validSession, since_seq: () => [0, 1, 10_000] } },
   { event: 'leave_chat', fields: { session_id: validSession } },
-  { event: 'send_message', fields: { session_id: validSession, message: () => [{ content: 'hi' }, { id: randomUUID(), content: 'x' }, { id: messageId }, { content: 'v', type: 'voice' }] } },
+  {
+    event: 'send_message',
+    fields: {
+      session_id: validSession,
+      message: () => [
+        { content: 'hi' },
+        { id: randomUUID(), content: 'x' },
+        { id: messageId },
+        { content: 'v', type: 'voice' },
+      ],
+    },
+  },
   { event: 'typing_start', fields: { session_id: validSession } },
   { event: 'typing_stop', fields: { session_id: validSession } },
-  { event: 'message_reaction', fields: { message_id: validMessage, reaction: () => ['❤️', 'no'], session_id: validSession } },
+  {
+    event: 'message_reaction',
+    fields: { message_id: validMessage, reaction: () => ['❤️', 'no'], session_id: validSession },
+  },
   { event: 'mark_read', fields: { message_id: validMessage, session_id: validSession } },
 ];
 
-type Ack = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string; details?: string[] } };
+type Ack =
+  | { ok: true; data: unknown }
+  | { ok: false; error: { code: string; message: string; details?: string[] } };
 
 describe('Socket.IO under hostile input', () => {
   it('every event answers its ack with data or a documented error; the connection survives', async () => {
@@ -573,12 +827,22 @@ describe('Socket.IO under hostile input', () => {
     const disconnects: string[] = [];
     socket.on('disconnect', (reason) => disconnects.push(reason));
     const payload = fc.oneof(
-      { arbitrary: fc.constantFrom(...SOCKET_EVENTS).chain((e) => fc.tuple(fc.constant(e.event), bodyOf(e.fields) as fc.Arbitrary<unknown>)), weight: 6 },
-      { arbitrary: fc.tuple(fc.constantFrom(...SOCKET_EVENTS.map((e) => e.event)), hostileValue), weight: 3 },
+      {
+        arbitrary: fc
+          .constantFrom(...SOCKET_EVENTS)
+          .chain((e) => fc.tuple(fc.constant(e.event), bodyOf(e.fields) as fc.Arbitrary<unknown>)),
+        weight: 6,
+      },
+      {
+        arbitrary: fc.tuple(fc.constantFrom(...SOCKET_EVENTS.map((e) => e.event)), hostileValue),
+        weight: 3,
+      },
       {
         arbitrary: fc.tuple(
           fc.constantFrom(...SOCKET_EVENTS.map((e) => e.event)),
-          fc.uint8Array({ maxLength: 512 }).map((b) => ({ session_id: Buffer.from(b), message: { content: Buffer.from(b) } })),
+          fc
+            .uint8Array({ maxLength: 512 })
+            .map((b) => ({ session_id: Buffer.from(b), message: { content: Buffer.from(b) } })),
         ),
         weight: 1,
       },
@@ -596,7 +860,9 @@ describe('Socket.IO under hostile input', () => {
     await fc.assert(
       fc.asyncProperty(payload, async ([event, raw]) => {
         const body = raw instanceof Deep ? deepPayload(raw.depth) : raw;
-        const ack = (await socket.timeout(5_000).emitWithAck(event as 'join_chat', body as never)) as Ack;
+        const ack = (await socket
+          .timeout(5_000)
+          .emitWithAck(event as 'join_chat', body as never)) as Ack;
         const context = `${event} ${JSON.stringify(body)?.slice(0, 200)} → ${JSON.stringify(ack).slice(0, 300)}`;
         expect(typeof ack === 'object' && ack !== null, context).toBe(true);
         if (!ack.ok) {
@@ -628,11 +894,16 @@ describe('Socket.IO under hostile input', () => {
       const before = errors.length;
       // Built by hand (40 KB, one frame): socket.io-client's own encoder walks payloads recursively.
       engine.send(frame);
-      expect(await waitFor(() => errors.length > before, 5_000), `an error event for ${frame.slice(0, 40)}`).toBe(true);
+      expect(
+        await waitFor(() => errors.length > before, 5_000),
+        `an error event for ${frame.slice(0, 40)}`,
+      ).toBe(true);
       expect(errors.at(-1)?.code, frame.slice(0, 40)).toBe('VALIDATION_ERROR');
     }
     expect(socket.connected).toBe(true);
-    const ack = (await socket.timeout(5_000).emitWithAck('join_chat', { session_id: sessionId })) as Ack;
+    const ack = (await socket
+      .timeout(5_000)
+      .emitWithAck('join_chat', { session_id: sessionId })) as Ack;
     expect(ack.ok).toBe(true);
   });
 
@@ -642,7 +913,17 @@ describe('Socket.IO under hostile input', () => {
     const loose = socket as unknown as { emit(event: string, ...args: unknown[]): void };
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('connect', 'disconnect', 'error', '__proto__', 'constructor', 'newListener')),
+        fc.oneof(
+          fc.string({ maxLength: 30 }),
+          fc.constantFrom(
+            'connect',
+            'disconnect',
+            'error',
+            '__proto__',
+            'constructor',
+            'newListener',
+          ),
+        ),
         fc.array(hostileValue, { maxLength: 4 }),
         async (event, args) => {
           try {
@@ -655,7 +936,9 @@ describe('Socket.IO under hostile input', () => {
       ),
       { numRuns: 100 },
     );
-    const ack = (await socket.timeout(5_000).emitWithAck('join_chat', { session_id: sessionId })) as Ack;
+    const ack = (await socket
+      .timeout(5_000)
+      .emitWithAck('join_chat', { session_id: sessionId })) as Ack;
     expect(ack.ok).toBe(true);
     expect(socket.connected).toBe(true);
   });
@@ -667,7 +950,17 @@ describe('Socket.IO under hostile input', () => {
       fc.asyncProperty(
         fc.oneof(
           fc.string({ maxLength: 200 }),
-          fc.constantFrom('42[', '4{', '42["join_chat",{"session_id":', '451-["x",{"_placeholder":true,"num":99}]', '49', '4', '42[{}]', '42["__proto__"]', `42${'['.repeat(5_000)}`),
+          fc.constantFrom(
+            '42[',
+            '4{',
+            '42["join_chat",{"session_id":',
+            '451-["x",{"_placeholder":true,"num":99}]',
+            '49',
+            '4',
+            '42[{}]',
+            '42["__proto__"]',
+            `42${'['.repeat(5_000)}`,
+          ),
         ),
         async (frame) => {
           const socket = await connectClient(baseUrl, client.token);
@@ -679,7 +972,9 @@ describe('Socket.IO under hostile input', () => {
       ),
       { numRuns: 60 },
     );
-    const ack = (await bystander.timeout(5_000).emitWithAck('join_chat', { session_id: sessionId })) as Ack;
+    const ack = (await bystander
+      .timeout(5_000)
+      .emitWithAck('join_chat', { session_id: sessionId })) as Ack;
     expect(ack.ok).toBe(true);
     const health = await fetch(`${baseUrl}/healthz`);
     expect(health.status).toBe(200);
@@ -704,7 +999,12 @@ class Deep {
 function deepPayload(depth: number): unknown {
   let nested: unknown = 1;
   for (let i = 0; i < depth; i++) nested = { a: nested };
-  return { session_id: sessionId, message_id: nested, message: { content: 'deep', metadata: nested }, since_seq: nested };
+  return {
+    session_id: sessionId,
+    message_id: nested,
+    message: { content: 'deep', metadata: nested },
+    since_seq: nested,
+  };
 }
 
 /** A PNG signature and IHDR chunk declaring `width` × `height`, and nothing else. */
@@ -719,5 +1019,11 @@ function pngHeader(width: number, height: number): Buffer {
   crc.writeUInt32BE(crc32(Buffer.concat([type, ihdr])) >>> 0, 0);
   const length = Buffer.alloc(4);
   length.writeUInt32BE(13, 0);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), length, type, ihdr, crc]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    length,
+    type,
+    ihdr,
+    crc,
+  ]);
 }

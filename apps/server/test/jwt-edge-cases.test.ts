@@ -3,11 +3,23 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type BuiltApp } from '../src/app.js';
+import { type BuiltApp, buildApp } from '../src/app.js';
 import { JWKS_REFETCH_COOLDOWN_MS, signUserToken } from '../src/auth/token-verifier.js';
 import { loadConfig } from '../src/config.js';
-import { type ClientSocket, connectClient, nextEvent, openClient, sleep } from './support/sockets.js';
-import { createFactory, startTestApp, TEST_JWT_SECRET, type TestApp, type TestUser } from './support/test-app.js';
+import {
+  type ClientSocket,
+  connectClient,
+  nextEvent,
+  openClient,
+  sleep,
+} from './support/sockets.js';
+import {
+  createFactory,
+  startTestApp,
+  TEST_JWT_SECRET,
+  type TestApp,
+  type TestUser,
+} from './support/test-app.js';
 
 /**
  * Tokens a Supabase-backed deployment meets that must not sign anyone in (or must, after a key
@@ -33,7 +45,14 @@ const now = () => Math.floor(Date.now() / 1000);
 
 /** A Supabase-shaped user token with any header and claims. */
 function userClaims(user: { id: string }, extra: Record<string, unknown> = {}) {
-  return { sub: user.id, aud: 'authenticated', role: 'authenticated', iat: now(), exp: now() + 3600, ...extra };
+  return {
+    sub: user.id,
+    aud: 'authenticated',
+    role: 'authenticated',
+    iat: now(),
+    exp: now() + 3600,
+    ...extra,
+  };
 }
 
 function b64url(value: unknown): string {
@@ -45,13 +64,24 @@ function unsignedToken(claims: Record<string, unknown>): string {
   return `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(claims)}.`;
 }
 
-async function restStatus(app: BuiltApp, token: string): Promise<{ status: number; code?: string }> {
-  const response = await app.app.inject({ method: 'GET', url: '/api/chat/sessions', headers: { authorization: `Bearer ${token}` } });
+async function restStatus(
+  app: BuiltApp,
+  token: string,
+): Promise<{ status: number; code?: string }> {
+  const response = await app.app.inject({
+    method: 'GET',
+    url: '/api/chat/sessions',
+    headers: { authorization: `Bearer ${token}` },
+  });
   return { status: response.statusCode, code: response.json().code };
 }
 
 /** The socket is refused the documented way: `auth_error` with this code, then a disconnect. */
-async function expectSocketRefused(url: string, token: string, code = 'AUTHENTICATION_REQUIRED'): Promise<void> {
+async function expectSocketRefused(
+  url: string,
+  token: string,
+  code = 'AUTHENTICATION_REQUIRED',
+): Promise<void> {
   const socket = openClient(url, token);
   open.push(socket);
   const outcome = await new Promise<{ event: string; code?: string }>((resolve) => {
@@ -81,18 +111,29 @@ describe('tokens against an HS256 (JWT_SECRET) server', () => {
     const tokens = {
       none: unsignedToken(userClaims(user)),
       noneUppercase: `${b64url({ alg: 'NONE', typ: 'JWT' })}.${b64url(userClaims(user))}.`,
-      hs512: await new SignJWT(userClaims(user)).setProtectedHeader({ alg: 'HS512' }).sign(secretKey(TEST_JWT_SECRET)),
-      rs256: await new SignJWT(userClaims(user)).setProtectedHeader({ alg: 'RS256', kid: 'k' }).sign(rsa.privateKey),
-      wrongSecret: await new SignJWT(userClaims(user)).setProtectedHeader({ alg: 'HS256' }).sign(secretKey(`${TEST_JWT_SECRET}-other`)),
+      hs512: await new SignJWT(userClaims(user))
+        .setProtectedHeader({ alg: 'HS512' })
+        .sign(secretKey(TEST_JWT_SECRET)),
+      rs256: await new SignJWT(userClaims(user))
+        .setProtectedHeader({ alg: 'RS256', kid: 'k' })
+        .sign(rsa.privateKey),
+      wrongSecret: await new SignJWT(userClaims(user))
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(secretKey(`${TEST_JWT_SECRET}-other`)),
       // The right signature over other claims: the payload was swapped after signing.
       tampered: await (async () => {
-        const good = await new SignJWT(userClaims(user)).setProtectedHeader({ alg: 'HS256' }).sign(secretKey(TEST_JWT_SECRET));
+        const good = await new SignJWT(userClaims(user))
+          .setProtectedHeader({ alg: 'HS256' })
+          .sign(secretKey(TEST_JWT_SECRET));
         const [header, , signature] = good.split('.');
         return `${header}.${b64url(userClaims(admin))}.${signature}`;
       })(),
     };
     for (const [name, token] of Object.entries(tokens)) {
-      expect(await restStatus(t, token), name).toEqual({ status: 401, code: 'AUTHENTICATION_REQUIRED' });
+      expect(await restStatus(t, token), name).toEqual({
+        status: 401,
+        code: 'AUTHENTICATION_REQUIRED',
+      });
       await expectSocketRefused(baseUrl, token);
     }
   });
@@ -112,7 +153,10 @@ describe('tokens against an HS256 (JWT_SECRET) server', () => {
       unknownProfile: await sign(userClaims({ id: randomUUID() })),
     };
     for (const [name, token] of Object.entries(cases)) {
-      expect(await restStatus(t, token), name).toEqual({ status: 401, code: 'AUTHENTICATION_REQUIRED' });
+      expect(await restStatus(t, token), name).toEqual({
+        status: 401,
+        code: 'AUTHENTICATION_REQUIRED',
+      });
     }
     await expectSocketRefused(baseUrl, cases.wrongAudience);
     await expectSocketRefused(baseUrl, cases.expired);
@@ -120,16 +164,33 @@ describe('tokens against an HS256 (JWT_SECRET) server', () => {
 
   it("refuses Supabase's anon and service_role API keys (same secret, not user tokens)", async () => {
     const sign = (claims: Record<string, unknown>) =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(secretKey(TEST_JWT_SECRET));
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .sign(secretKey(TEST_JWT_SECRET));
     const keys = {
-      anon: await sign({ iss: 'supabase', ref: 'abcdefghijklmnop', role: 'anon', iat: now(), exp: now() + 3600 }),
-      serviceRole: await sign({ iss: 'supabase', ref: 'abcdefghijklmnop', role: 'service_role', iat: now(), exp: now() + 3600 }),
+      anon: await sign({
+        iss: 'supabase',
+        ref: 'abcdefghijklmnop',
+        role: 'anon',
+        iat: now(),
+        exp: now() + 3600,
+      }),
+      serviceRole: await sign({
+        iss: 'supabase',
+        ref: 'abcdefghijklmnop',
+        role: 'service_role',
+        iat: now(),
+        exp: now() + 3600,
+      }),
       // Even shaped like a user token (an admin's sub, the user audience), the role gives it away.
       serviceRoleWithAdminSub: await sign(userClaims(admin, { role: 'service_role' })),
       anonWithUserSub: await sign(userClaims(user, { role: 'anon' })),
     };
     for (const [name, token] of Object.entries(keys)) {
-      expect(await restStatus(t, token), name).toEqual({ status: 401, code: 'AUTHENTICATION_REQUIRED' });
+      expect(await restStatus(t, token), name).toEqual({
+        status: 401,
+        code: 'AUTHENTICATION_REQUIRED',
+      });
       await expectSocketRefused(baseUrl, token);
     }
   });
@@ -137,7 +198,11 @@ describe('tokens against an HS256 (JWT_SECRET) server', () => {
   it('takes the role from the profile, never from claims (user_metadata, app_metadata, role)', async () => {
     const { sessionId } = await t.factory.bookingChat();
     const token = await new SignJWT(
-      userClaims(user, { user_metadata: { role: 'admin' }, app_metadata: { role: 'admin' }, user_role: 'admin' }),
+      userClaims(user, {
+        user_metadata: { role: 'admin' },
+        app_metadata: { role: 'admin' },
+        user_role: 'admin',
+      }),
     )
       .setProtectedHeader({ alg: 'HS256' })
       .sign(secretKey(TEST_JWT_SECRET));
@@ -167,7 +232,11 @@ describe('tokens against an HS256 (JWT_SECRET) server', () => {
     });
     expect(await gone).toBe('io server disconnect');
     expect(Date.now() - started).toBeLessThan(4_000);
-    const after = await t.app.inject({ method: 'GET', url: '/api/chat/sessions', headers: { authorization: `Bearer ${token}` } });
+    const after = await t.app.inject({
+      method: 'GET',
+      url: '/api/chat/sessions',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(after.statusCode).toBe(401);
   });
 });
@@ -192,7 +261,9 @@ async function startJwksServer(): Promise<JwksServer> {
         response.writeHead(404).end();
         return;
       }
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys }));
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ keys: state.keys }));
     }),
     async close() {
       state.server.closeAllConnections();
@@ -247,8 +318,14 @@ describe('tokens against a JWKS (asymmetric keys) server, through a key rotation
     const rsa = await signingKey('RS256', 'rsa-1');
     const ec = await signingKey('ES256', 'ec-1');
     jwks.keys = [rsa.jwk, ec.jwk];
-    expect(await restStatus(app, await rsa.sign(userClaims(user)))).toEqual({ status: 200, code: undefined });
-    expect(await restStatus(app, await ec.sign(userClaims(user)))).toEqual({ status: 200, code: undefined });
+    expect(await restStatus(app, await rsa.sign(userClaims(user)))).toEqual({
+      status: 200,
+      code: undefined,
+    });
+    expect(await restStatus(app, await ec.sign(userClaims(user)))).toEqual({
+      status: 200,
+      code: undefined,
+    });
     const socket = await connectClient(url, await ec.sign(userClaims(user)));
     open.push(socket);
 
@@ -257,18 +334,30 @@ describe('tokens against a JWKS (asymmetric keys) server, through a key rotation
     const refused = {
       none: unsignedToken(userClaims(user)),
       // Algorithm confusion: HS256 "signed" with the RSA public key as the secret.
-      hs256WithPublicKey: await new SignJWT(userClaims(user)).setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' }).sign(secretKey(pem)),
-      hs256: await new SignJWT(userClaims(user)).setProtectedHeader({ alg: 'HS256' }).sign(secretKey(TEST_JWT_SECRET)),
+      hs256WithPublicKey: await new SignJWT(userClaims(user))
+        .setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' })
+        .sign(secretKey(pem)),
+      hs256: await new SignJWT(userClaims(user))
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(secretKey(TEST_JWT_SECRET)),
       // Right kid, wrong key.
       otherKeySameKid: await stranger.sign(userClaims(user)),
       // An RS256 key used to sign with kid of the EC key.
       kidOfAnotherAlgorithm: await rsa.sign(userClaims(user), { kid: 'ec-1' }),
       wrongAudience: await rsa.sign(userClaims(user, { aud: 'anon' })),
-      serviceRole: await rsa.sign({ iss: 'supabase', role: 'service_role', iat: now(), exp: now() + 3600 }),
+      serviceRole: await rsa.sign({
+        iss: 'supabase',
+        role: 'service_role',
+        iat: now(),
+        exp: now() + 3600,
+      }),
       unknownKid: await (await signingKey('RS256', 'never-published')).sign(userClaims(user)),
     };
     for (const [name, token] of Object.entries(refused)) {
-      expect(await restStatus(app, token), name).toEqual({ status: 401, code: 'AUTHENTICATION_REQUIRED' });
+      expect(await restStatus(app, token), name).toEqual({
+        status: 401,
+        code: 'AUTHENTICATION_REQUIRED',
+      });
     }
     await expectSocketRefused(url, refused.none);
     await expectSocketRefused(url, refused.hs256WithPublicKey);
@@ -293,35 +382,65 @@ describe('tokens against a JWKS (asymmetric keys) server, through a key rotation
     jwks.keys = [oldKey.jwk];
     // An unknown kid reloads the set once the cooldown since the last fetch has passed.
     const oldToken = await oldKey.sign(userClaims(user));
-    expect(await waitFor(async () => (await restStatus(app, oldToken)).status === 200, JWKS_REFETCH_COOLDOWN_MS * 3, 250)).toBe(true);
+    expect(
+      await waitFor(
+        async () => (await restStatus(app, oldToken)).status === 200,
+        JWKS_REFETCH_COOLDOWN_MS * 3,
+        250,
+      ),
+    ).toBe(true);
 
     // Rotate: the new key is published and the old one removed (as after a leaked key).
     jwks.keys = [newKey.jwk];
     const rotatedAt = Date.now();
     const newToken = await newKey.sign(userClaims(user));
-    expect(await waitFor(async () => (await restStatus(app, newToken)).status === 200, JWKS_REFETCH_COOLDOWN_MS * 3, 250)).toBe(true);
+    expect(
+      await waitFor(
+        async () => (await restStatus(app, newToken)).status === 200,
+        JWKS_REFETCH_COOLDOWN_MS * 3,
+        250,
+      ),
+    ).toBe(true);
     const newKeyAcceptedAfter = Date.now() - rotatedAt;
     expect(newKeyAcceptedAfter).toBeLessThanOrEqual(JWKS_REFETCH_COOLDOWN_MS + 2_000);
 
-    expect(await restStatus(app, oldToken)).toEqual({ status: 401, code: 'AUTHENTICATION_REQUIRED' });
-    expect(await restStatus(app, await oldKey.sign(userClaims(user)))).toEqual({ status: 401, code: 'AUTHENTICATION_REQUIRED' });
+    expect(await restStatus(app, oldToken)).toEqual({
+      status: 401,
+      code: 'AUTHENTICATION_REQUIRED',
+    });
+    expect(await restStatus(app, await oldKey.sign(userClaims(user)))).toEqual({
+      status: 401,
+      code: 'AUTHENTICATION_REQUIRED',
+    });
     await expectSocketRefused(url, oldToken);
     const socket = await connectClient(url, newToken);
     open.push(socket);
-    console.log(`[jwks] after the rotation, the new key was accepted within ${newKeyAcceptedAfter} ms`);
+    console.log(
+      `[jwks] after the rotation, the new key was accepted within ${newKeyAcceptedAfter} ms`,
+    );
   }, 60_000);
 
   it('the key set unreachable: cached keys keep working, a token needing a refetch gets 503, not 401', async () => {
     const key = await signingKey('RS256', `cached-${randomUUID()}`);
     jwks.keys = [key.jwk];
     const token = await key.sign(userClaims(user));
-    expect(await waitFor(async () => (await restStatus(app, token)).status === 200, JWKS_REFETCH_COOLDOWN_MS * 3, 250)).toBe(true);
+    expect(
+      await waitFor(
+        async () => (await restStatus(app, token)).status === 200,
+        JWKS_REFETCH_COOLDOWN_MS * 3,
+        250,
+      ),
+    ).toBe(true);
     await jwks.close();
     try {
       expect(await restStatus(app, token)).toEqual({ status: 200, code: undefined });
       await sleep(JWKS_REFETCH_COOLDOWN_MS + 200);
       const unknown = await (await signingKey('RS256', 'needs-refetch')).sign(userClaims(user));
-      const response = await app.app.inject({ method: 'GET', url: '/api/chat/sessions', headers: { authorization: `Bearer ${unknown}` } });
+      const response = await app.app.inject({
+        method: 'GET',
+        url: '/api/chat/sessions',
+        headers: { authorization: `Bearer ${unknown}` },
+      });
       expect(response.statusCode).toBe(503);
       expect(response.json().code).toBe('SERVICE_UNAVAILABLE');
       expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
@@ -336,11 +455,20 @@ describe('tokens against a JWKS (asymmetric keys) server, through a key rotation
     const key = await signingKey('RS256', `expiring-${randomUUID()}`);
     jwks.keys = [key.jwk];
     const warm = await key.sign(userClaims(user));
-    expect(await waitFor(async () => (await restStatus(app, warm)).status === 200, JWKS_REFETCH_COOLDOWN_MS * 3, 250)).toBe(true);
+    expect(
+      await waitFor(
+        async () => (await restStatus(app, warm)).status === 200,
+        JWKS_REFETCH_COOLDOWN_MS * 3,
+        250,
+      ),
+    ).toBe(true);
     const token = await key.sign(userClaims(user, { exp: now() + 3 }));
     const socket = await connectClient(url, token);
     open.push(socket);
-    expect(await nextEvent(socket, 'auth_error', () => true, 6_000)).toEqual({ code: 'AUTHENTICATION_REQUIRED', message: 'Token expired' });
+    expect(await nextEvent(socket, 'auth_error', () => true, 6_000)).toEqual({
+      code: 'AUTHENTICATION_REQUIRED',
+      message: 'Token expired',
+    });
     expect(await waitFor(() => !socket.connected, 2_000)).toBe(true);
   }, 30_000);
 });
@@ -352,9 +480,18 @@ describe('socket abuse', () => {
       const socket = await connectClient(baseUrl, client.token, { transports: [transport] });
       open.push(socket);
       const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve));
-      socket.emit('send_message', { session_id: sessionId, message: { content: 'x'.repeat(70 * 1024) } });
-      expect(['transport close', 'transport error'], transport).toContain(await withTimeout(gone, 5_000));
-      const list = await t.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}`, headers: client.auth });
+      socket.emit('send_message', {
+        session_id: sessionId,
+        message: { content: 'x'.repeat(70 * 1024) },
+      });
+      expect(['transport close', 'transport error'], transport).toContain(
+        await withTimeout(gone, 5_000),
+      );
+      const list = await t.app.inject({
+        method: 'GET',
+        url: `/api/chat/messages?session_id=${sessionId}`,
+        headers: client.auth,
+      });
       expect(list.json().data.messages, transport).toEqual([]);
     }
     // The server is fine.
@@ -375,11 +512,16 @@ describe('socket abuse', () => {
       const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve));
       const acks = await Promise.all(
         Array.from({ length: 40 }, () =>
-          socket.timeout(5_000).emitWithAck('typing_stop', { session_id: sessionId }).catch(() => 'no ack' as const),
+          socket
+            .timeout(5_000)
+            .emitWithAck('typing_stop', { session_id: sessionId })
+            .catch(() => 'no ack' as const),
         ),
       );
       const accepted = acks.filter((a) => a !== 'no ack' && a.ok).length;
-      const refused = acks.filter((a) => a !== 'no ack' && !a.ok && a.error.code === 'RATE_LIMIT_EXCEEDED').length;
+      const refused = acks.filter(
+        (a) => a !== 'no ack' && !a.ok && a.error.code === 'RATE_LIMIT_EXCEEDED',
+      ).length;
       expect({ accepted, refused }).toEqual({ accepted: 20, refused: 20 });
       expect(errors.filter((e) => e.code === 'RATE_LIMIT_EXCEEDED')).toHaveLength(20);
       expect(socket.connected).toBe(true);
@@ -392,7 +534,9 @@ describe('socket abuse', () => {
       expect(ack.ok).toBe(true);
       again.disconnect();
       const metrics = (await small.app.inject({ method: 'GET', url: '/metrics' })).body;
-      expect(metrics).toMatch(/chat_errors_total\{route="socket typing_stop",code="RATE_LIMIT_EXCEEDED"\} 2[01]/);
+      expect(metrics).toMatch(
+        /chat_errors_total\{route="socket typing_stop",code="RATE_LIMIT_EXCEEDED"\} 2[01]/,
+      );
     } finally {
       await small.close();
     }
@@ -405,19 +549,29 @@ describe('socket abuse', () => {
     const acks = await Promise.all(
       sockets.flatMap((socket, s) =>
         Array.from({ length: 10 }, (_, i) =>
-          socket.timeout(10_000).emitWithAck('send_message', { session_id: sessionId, message: { content: `flood ${s}.${i}` } }),
+          socket.timeout(10_000).emitWithAck('send_message', {
+            session_id: sessionId,
+            message: { content: `flood ${s}.${i}` },
+          }),
         ),
       ),
     );
     const ok = acks.filter((a) => a.ok).length;
     const limited = acks.filter((a) => !a.ok && a.error.code === 'RATE_LIMIT_EXCEEDED').length;
     expect({ ok, limited }).toEqual({ ok: 10, limited: 20 });
-    const list = await t.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}&limit=100`, headers: client.auth });
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/api/chat/messages?session_id=${sessionId}&limit=100`,
+      headers: client.auth,
+    });
     expect(list.json().data.messages).toHaveLength(10);
   });
 
   it('thousands of joins of random session ids: each refused, in bounded time, nothing kept, the server stays responsive', async () => {
-    const busy = await startTestApp({ SOCKET_EVENTS_PER_10S: '10000', RATE_LIMIT_MESSAGES_PER_MINUTE: '1000' }, { database: t.database });
+    const busy = await startTestApp(
+      { SOCKET_EVENTS_PER_10S: '10000', RATE_LIMIT_MESSAGES_PER_MINUTE: '1000' },
+      { database: t.database },
+    );
     try {
       const url = await busy.listen();
       const attacker = await busy.factory.user('client');
@@ -434,7 +588,9 @@ describe('socket abuse', () => {
       const flood = Promise.all(
         sockets.flatMap((socket) =>
           Array.from({ length: JOINS_PER_SOCKET }, () =>
-            socket.timeout(60_000).emitWithAck('join_chat', { session_id: randomUUID(), since_seq: 0 }),
+            socket
+              .timeout(60_000)
+              .emitWithAck('join_chat', { session_id: randomUUID(), since_seq: 0 }),
           ),
         ),
       );
@@ -446,8 +602,16 @@ describe('socket abuse', () => {
       });
       for (let i = 0; i < 40 && !floodDone; i++) {
         const sentAt = Date.now();
-        const delivered = nextEvent(r, 'new_message', (m) => m.content === `during flood ${i}`, 10_000);
-        const ack = await c.timeout(10_000).emitWithAck('send_message', { session_id: sessionId, message: { content: `during flood ${i}` } });
+        const delivered = nextEvent(
+          r,
+          'new_message',
+          (m) => m.content === `during flood ${i}`,
+          10_000,
+        );
+        const ack = await c.timeout(10_000).emitWithAck('send_message', {
+          session_id: sessionId,
+          message: { content: `during flood ${i}` },
+        });
         expect(ack.ok).toBe(true);
         await delivered;
         roundTrips.push(Date.now() - sentAt);
@@ -500,19 +664,30 @@ describe('socket abuse', () => {
         request.on('error', reject);
         request.end();
       });
-    for (const origin of ['http://evil.example', 'null', 'http://allowed.example.evil.example', 'https://allowed.example']) {
+    for (const origin of [
+      'http://evil.example',
+      'null',
+      'http://allowed.example.evil.example',
+      'https://allowed.example',
+    ]) {
       expect(await upgrade(origin), origin).not.toBe(101);
     }
     expect(await upgrade('http://allowed.example')).toBe(101);
     expect(await upgrade(undefined)).toBe(101);
 
-    const polling = await fetch(`${baseUrl}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'http://evil.example' } });
+    const polling = await fetch(`${baseUrl}/socket.io/?EIO=4&transport=polling`, {
+      headers: { origin: 'http://evil.example' },
+    });
     expect(polling.status).toBe(403);
     expect(await polling.text()).not.toMatch(/"sid"/);
   });
 });
 
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 20): Promise<boolean> {
+async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 20,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;

@@ -29,8 +29,18 @@ const STEPS = [0.25, 0.5, 0.75, 1.0, 1.25];
 
 interface Cpu {
   server: number;
+  serverSystem: number;
   postgres: number;
   machineBusyPct: number;
+  transactionsPerMessage: number;
+}
+
+/** Committed transactions of the benchmark's database so far (each autocommitted statement is one). */
+async function transactions(db: BenchDatabase): Promise<number> {
+  const { rows } = await db.pool.query<{ n: string }>(
+    'SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 const medianOf = (trials: TrialResult[], pick: (t: TrialResult) => number) => median(trials.map(pick));
@@ -98,22 +108,32 @@ export async function runSend(): Promise<BenchOutput> {
     const chatTrials: TrialResult[] = [];
     const pgbench: PgbenchResult[] = [];
     const chatCpu: Cpu[] = [];
+    const relayCpu: number[] = [];
     const metricsBefore = await scrapeMetrics(server.url);
     for (let round = 1; round <= ROUNDS; round++) {
       log(`send: round ${round}/${ROUNDS}: bare relay, closed loop`);
+      const r0 = relay.proc.cpuSeconds();
+      const rt0 = Date.now();
       relayTrials.push(await trial('relay', 'closed', TRIAL_MS, `relay r${round}`));
+      relayCpu.push((relay.proc.cpuSeconds() - r0) / ((Date.now() - rt0) / 1000));
       log(`send: round ${round}/${ROUNDS}: service, closed loop`);
       const s0 = server.proc.cpuSeconds();
+      const k0 = server.proc.cpuSplit().system;
       const p0 = postgresCpuSeconds();
+      const x0 = await transactions(db);
       const m0 = machineJiffies();
       const t0 = Date.now();
       chatTrials.push(await trial('chat', 'closed', TRIAL_MS, `service r${round}`));
       const wall = (Date.now() - t0) / 1000;
       const m1 = machineJiffies();
+      const last = chatTrials.at(-1);
       chatCpu.push({
         server: (server.proc.cpuSeconds() - s0) / wall,
+        serverSystem: (server.proc.cpuSplit().system - k0) / wall,
         postgres: (postgresCpuSeconds() - p0) / wall,
         machineBusyPct: ((m1.busy - m0.busy) / (m1.total - m0.total)) * 100,
+        // Autocommitted statements and group-commit transactions, per message sent.
+        transactionsPerMessage: ((await transactions(db)) - x0) / Math.max(1, last?.sent ?? 0),
       });
       if (compare) {
         log(`send: round ${round}/${ROUNDS}: ${COMPARE?.label} build, closed loop`);
@@ -121,7 +141,6 @@ export async function runSend(): Promise<BenchOutput> {
       }
       log(`send: round ${round}/${ROUNDS}: pgbench, ${PGBENCH_CLIENTS} clients, one row per transaction`);
       pgbench.push(await runPgbench(db.name, script, PGBENCH_CLIENTS, PGBENCH_S));
-      const last = chatTrials.at(-1);
       const lastRelay = relayTrials.at(-1);
       log(
         `send: round ${round}: relay ${fmt(lastRelay?.deliveredPerS ?? 0, 0)} deliveries/s, service ${fmt(last?.ackedPerS ?? 0, 0)} acks/s ${fmt(last?.deliveredPerS ?? 0, 0)} deliveries/s, pgbench ${fmt(pgbench.at(-1)?.tps ?? 0, 0)} tps`,
@@ -215,12 +234,15 @@ export async function runSend(): Promise<BenchOutput> {
 
     const cpu = {
       serverCores: median(chatCpu.map((c) => c.server)),
+      serverSystemCores: median(chatCpu.map((c) => c.serverSystem)),
       postgresCores: median(chatCpu.map((c) => c.postgres)),
       loadgenCores: medianOf(chatTrials, (t) => t.loadgenCpuPct / 100),
       machineBusyPct: median(chatCpu.map((c) => c.machineBusyPct)),
+      relayServerCores: median(relayCpu),
+      databaseTransactionsPerMessage: median(chatCpu.map((c) => c.transactionsPerMessage)),
     };
     const notes = [
-      `CPU during the service's closed-loop trials (cores): server ${fmt(cpu.serverCores, 2)}, all postgres processes ${fmt(cpu.postgresCores, 2)}, load generator ${fmt(cpu.loadgenCores, 2)}; machine ${fmt(cpu.machineBusyPct, 0)}% busy`,
+      `CPU during the service's closed-loop trials (cores): server ${fmt(cpu.serverCores, 2)} (kernel ${fmt(cpu.serverSystemCores, 2)}), all postgres processes ${fmt(cpu.postgresCores, 2)}, load generator ${fmt(cpu.loadgenCores, 2)}; machine ${fmt(cpu.machineBusyPct, 0)}% busy (the bare relay used ${fmt(cpu.relayServerCores, 2)} cores for ${fmt(relayDeliveries, 0)} deliveries/s). Server CPU per message: ${fmt((cpu.serverCores / chatAcks) * 1000, 3)} ms vs relay ${fmt((cpu.relayServerCores / relayDeliveries) * 1000, 3)} ms; ${fmt(cpu.databaseTransactionsPerMessage, 3)} database transactions per message`,
       `Repository time per operation (mean ms x calls, closed-loop rounds): ${ops
         .slice(0, 8)
         .map((o) => `${o.operation} ${fmt(o.meanMs, 2)}x${fmt(o.calls / Math.max(1, messagesInWindow), 2)}/msg`)

@@ -125,13 +125,18 @@ export class Managed {
 
   /** User + system CPU seconds so far (Linux /proc). */
   cpuSeconds(): number {
+    const { user, system } = this.cpuSplit();
+    return user + system;
+  }
+
+  /** User and system (kernel: syscalls, loopback TCP) CPU seconds so far. */
+  cpuSplit(): { user: number; system: number } {
     try {
       const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      return ticks / 100;
+      return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
     } catch {
-      return Number.NaN;
+      return { user: Number.NaN, system: Number.NaN };
     }
   }
 }

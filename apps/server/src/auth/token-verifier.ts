@@ -42,7 +42,10 @@ export function createSecretVerifier(secret: string): TokenVerifier {
   return {
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], audience: AUDIENCE });
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          audience: AUDIENCE,
+        });
         return toVerified(payload);
       } catch (error) {
         throw authError(error);
@@ -56,12 +59,10 @@ export function createSecretVerifier(secret: string): TokenVerifier {
  * caller's token may be fine, so this is an outage (503), not a refusal (401).
  */
 function jwksUnavailable(error: unknown): boolean {
-  if (!(error instanceof errors.JOSEError)) return error instanceof Error && !(error instanceof ChatError);
+  if (!(error instanceof errors.JOSEError))
+    return error instanceof Error && !(error instanceof ChatError);
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true;
-  return (
-    error.code === 'ERR_JOSE_GENERIC' &&
-    /JSON Web Key Set HTTP response/.test(error.message)
-  );
+  return error.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set HTTP response/.test(error.message);
 }
 
 /** Shortest time between two fetches of the key set caused by tokens with an unknown `kid`. */
@@ -88,10 +89,14 @@ export function createJwksVerifier(url: string): TokenVerifier {
         return toVerified(payload);
       } catch (error) {
         if (jwksUnavailable(error)) {
-          throw new ChatError('SERVICE_UNAVAILABLE', 'Token keys are unavailable, try again shortly', {
-            retryAfterSeconds: 5,
-            cause: error,
-          });
+          throw new ChatError(
+            'SERVICE_UNAVAILABLE',
+            'Token keys are unavailable, try again shortly',
+            {
+              retryAfterSeconds: 5,
+              cause: error,
+            },
+          );
         }
         throw authError(error);
       }

@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { type SQL, sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { schema } from './schema.js';
 
@@ -144,9 +144,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       if (NETWORK_ERROR_CODES.has(code)) return true;
       // SQLSTATE: connection exceptions (08), shutdown / cannot connect now (57P0x),
       // too many connections (53300), statement timeout (57014).
-      if (/^08/.test(code) || /^57P0/.test(code) || code === '53300' || code === '57014') return true;
+      if (/^08/.test(code) || /^57P0/.test(code) || code === '53300' || code === '57014')
+        return true;
     }
-    if (UNAVAILABLE_MESSAGES.some((m) => current instanceof Error && current.message.includes(m))) return true;
+    if (UNAVAILABLE_MESSAGES.some((m) => current instanceof Error && current.message.includes(m)))
+      return true;
     current = current.cause;
   }
   return false;

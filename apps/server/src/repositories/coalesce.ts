@@ -41,29 +41,64 @@ export const uuidKey = (key: string) => key.toLowerCase();
 /** Most keys in one statement; a larger batch is split. */
 const MAX_KEYS = 1_000;
 
+/** Queries of one loader in flight at once; further calls gather into the next batch meanwhile. */
+const MAX_IN_FLIGHT = 2;
+
+interface Batch<R> {
+  keys: Set<string>;
+  resolve: (rows: R[]) => void;
+  reject: (error: unknown) => void;
+  rows: Promise<R[]>;
+}
+
 /**
- * Returns a loader: each call adds its keys to the batch of the current turn and resolves with
- * the rows of the whole batch (callers pick theirs). The batch is sent on `setImmediate`, after
- * every call made in this turn, and never reused once sent: a call always sees a query issued
- * after it was made.
+ * Returns a loader: each call adds its keys to the open batch and resolves with the rows of the
+ * whole batch (callers pick theirs). A batch is sent on `setImmediate` (after every call made
+ * in this turn of the event loop) when fewer than MAX_IN_FLIGHT of its queries are running,
+ * else as soon as one returns: under load batches grow instead of queries queueing for the
+ * pool, and an idle server adds no wait. A batch is never reused once sent: a call always sees
+ * a query issued after it was made.
  */
 export function coalesce<R>(load: (keys: string[]) => Promise<R[]>): (keys: readonly string[]) => Promise<R[]> {
-  let open: { keys: Set<string>; rows: Promise<R[]> } | null = null;
+  let open: Batch<R> | null = null;
+  let scheduled = false;
+  let inFlight = 0;
+
+  const send = () => {
+    scheduled = false;
+    const batch = open;
+    if (!batch || inFlight >= MAX_IN_FLIGHT) return;
+    open = null;
+    inFlight++;
+    const all = [...batch.keys];
+    const chunks: string[][] = [];
+    for (let i = 0; i < all.length; i += MAX_KEYS) chunks.push(all.slice(i, i + MAX_KEYS));
+    Promise.all(chunks.map(load))
+      .then((parts) => batch.resolve(parts.flat()), batch.reject)
+      .finally(() => {
+        inFlight--;
+        if (open && !scheduled) {
+          scheduled = true;
+          setImmediate(send);
+        }
+      });
+  };
+
   return (keys) => {
     if (!open) {
-      const batch: { keys: Set<string>; rows: Promise<R[]> } = { keys: new Set(), rows: Promise.resolve([]) };
-      batch.rows = new Promise<R[]>((resolve, reject) => {
-        setImmediate(() => {
-          if (open === batch) open = null;
-          const all = [...batch.keys];
-          const chunks: string[][] = [];
-          for (let i = 0; i < all.length; i += MAX_KEYS) chunks.push(all.slice(i, i + MAX_KEYS));
-          Promise.all(chunks.map(load)).then((parts) => resolve(parts.flat()), reject);
-        });
+      let resolve: (rows: R[]) => void = () => {};
+      let reject: (error: unknown) => void = () => {};
+      const rows = new Promise<R[]>((res, rej) => {
+        resolve = res;
+        reject = rej;
       });
-      open = batch;
+      open = { keys: new Set(), resolve, reject, rows };
     }
     for (const key of keys) open.keys.add(uuidKey(key));
+    if (!scheduled && inFlight < MAX_IN_FLIGHT) {
+      scheduled = true;
+      setImmediate(send);
+    }
     return open.rows;
   };
 }

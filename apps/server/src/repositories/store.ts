@@ -37,7 +37,10 @@ export function unavailableError(error: unknown): unknown {
  * Wraps every repository method to report its duration (when timed) and to turn the database
  * being away into `SERVICE_UNAVAILABLE`, keeping the types as they are.
  */
-function guarded<T extends Record<string, Record<string, unknown>>>(repos: T, timer: QueryTimer | undefined): T {
+function guarded<T extends Record<string, Record<string, unknown>>>(
+  repos: T,
+  timer: QueryTimer | undefined,
+): T {
   const wrapped: Record<string, Record<string, unknown>> = {};
   for (const [name, repo] of Object.entries(repos)) {
     wrapped[name] = Object.fromEntries(

@@ -35,6 +35,12 @@ export interface MessageCommitter {
 
 /** Most messages committed in one transaction. */
 const MAX_BATCH = 256;
+/**
+ * Transactions in flight at once. Two overlap one batch's round trips with the next one's
+ * (sessions they share serialise on the session row lock, taken in id order, as between
+ * nodes); more would only shrink the batches.
+ */
+const MAX_IN_FLIGHT = 2;
 
 /**
  * Group commit: messages that arrive while a transaction is in flight are committed together
@@ -44,17 +50,17 @@ const MAX_BATCH = 256;
  */
 export function createMessageCommitter(store: Store): MessageCommitter {
   let queue: Pending[] = [];
-  let flushing = false;
+  let inFlight = 0;
 
   async function flush(): Promise<void> {
-    if (flushing || queue.length === 0) return;
-    flushing = true;
+    if (inFlight >= MAX_IN_FLIGHT || queue.length === 0) return;
+    inFlight++;
     const batch = queue.slice(0, MAX_BATCH);
     queue = queue.slice(MAX_BATCH);
     try {
       await commitBatch(batch);
     } finally {
-      flushing = false;
+      inFlight--;
       if (queue.length > 0) void flush();
     }
   }

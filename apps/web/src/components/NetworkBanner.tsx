@@ -1,36 +1,36 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ConnectionState } from '../hooks/useChatSocket';
 
-/** A banner while the live connection is down, and a short "back online" when it returns. */
+/**
+ * A banner while the live connection is down (after it was up once: the first connection is not
+ * news), and a short "back online" when it returns.
+ */
 export function NetworkBanner({ connection }: { connection: ConnectionState }) {
   const [back, setBack] = useState(false);
+  const [everConnected, setEverConnected] = useState(false);
   const wasDown = useRef(false);
 
   useEffect(() => {
     if (connection !== 'connected') {
-      wasDown.current = true;
+      if (everConnected || connection === 'offline') wasDown.current = true;
       setBack(false);
       return;
     }
+    setEverConnected(true);
     if (!wasDown.current) return;
     wasDown.current = false;
     setBack(true);
     const timer = setTimeout(() => setBack(false), 3_000);
     return () => clearTimeout(timer);
-  }, [connection]);
-
-  // The first connection is not news; only a connection that was lost is.
-  const [everConnected, setEverConnected] = useState(false);
-  useEffect(() => {
-    if (connection === 'connected') setEverConnected(true);
-  }, [connection]);
+  }, [connection, everConnected]);
 
   let text: string | null = null;
   let tone = 'warn';
-  if (connection === 'offline')
+  if (connection === 'offline') {
     text = 'You are offline. Messages will be sent when the connection is back.';
-  else if (connection === 'connecting' && everConnected) text = 'Connection lost. Reconnecting…';
-  else if (back) {
+  } else if (connection === 'connecting' && everConnected) {
+    text = 'Connection lost. Reconnecting…';
+  } else if (back) {
     text = 'Back online.';
     tone = 'ok';
   }

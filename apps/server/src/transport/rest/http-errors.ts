@@ -1,4 +1,9 @@
-import { ERROR_DEFINITIONS, type TErrorCode, type TErrorEnvelope, ZErrorEnvelope } from '@chat/contracts';
+import {
+  ERROR_DEFINITIONS,
+  type TErrorCode,
+  type TErrorEnvelope,
+  ZErrorEnvelope,
+} from '@chat/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ChatError, isChatError } from '../../errors.js';
@@ -22,7 +27,8 @@ export function sendError(reply: FastifyReply, error: ChatError): FastifyReply {
     code: error.code,
     details: error.details,
   };
-  if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds));
+  if (error.retryAfterSeconds !== undefined)
+    reply.header('Retry-After', String(error.retryAfterSeconds));
   return reply.code(ERROR_DEFINITIONS[error.code].status).type('application/json').send(body);
 }
 
@@ -43,26 +49,38 @@ export function toChatError(error: unknown): ChatError {
   const code = typeof fastifyError.code === 'string' ? fastifyError.code : '';
   if (code === 'FST_REQ_FILE_TOO_LARGE') return new ChatError('FILE_TOO_LARGE');
   if (code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT') {
-    return new ChatError('VALIDATION_ERROR', 'Too many parts: one file and a few fields per upload', {
+    return new ChatError(
+      'VALIDATION_ERROR',
+      'Too many parts: one file and a few fields per upload',
+      {
+        details: [fastifyError.message ?? code],
+      },
+    );
+  }
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || code === 'FST_PROTO_VIOLATION') {
+    return new ChatError('VALIDATION_ERROR', undefined, {
       details: [fastifyError.message ?? code],
     });
   }
-  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || code === 'FST_PROTO_VIOLATION') {
-    return new ChatError('VALIDATION_ERROR', undefined, { details: [fastifyError.message ?? code] });
-  }
   // A path that cannot be decoded, or a path parameter longer than any id (Fastify's frameworkErrors).
   if (code === 'FST_ERR_BAD_URL' || code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    return new ChatError('VALIDATION_ERROR', 'Invalid URL', { details: ['path: not a valid URL or parameter'] });
+    return new ChatError('VALIDATION_ERROR', 'Invalid URL', {
+      details: ['path: not a valid URL or parameter'],
+    });
   }
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new ChatError('VALIDATION_ERROR', 'Request body too large');
   }
   if (code.startsWith('FST_ERR_CTP_') || code === 'FST_ERR_VALIDATION') {
-    return new ChatError('VALIDATION_ERROR', undefined, { details: [fastifyError.message ?? 'invalid body'] });
+    return new ChatError('VALIDATION_ERROR', undefined, {
+      details: [fastifyError.message ?? 'invalid body'],
+    });
   }
   // JSON with __proto__ / constructor keys (secure-json-parse) or malformed JSON.
   if (error instanceof SyntaxError || fastifyError.statusCode === 400) {
-    return new ChatError('VALIDATION_ERROR', undefined, { details: [fastifyError.message ?? 'invalid request'] });
+    return new ChatError('VALIDATION_ERROR', undefined, {
+      details: [fastifyError.message ?? 'invalid request'],
+    });
   }
   return new ChatError('INTERNAL_ERROR', undefined, { cause: error });
 }
@@ -78,7 +96,10 @@ export function registerErrorHandling(
     return sendError(reply, chatError);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new ChatError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)),
+    sendError(
+      reply,
+      new ChatError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
+    ),
   );
 }
 

@@ -55,7 +55,11 @@ export async function receiveUpload<S extends z.ZodType>(
       if (part.type === 'field') {
         if (typeof part.value !== 'string') continue;
         fields[part.fieldname] = part.value;
-        if (part.fieldname === 'session_id' && originalName === undefined && ZId.safeParse(part.value).success) {
+        if (
+          part.fieldname === 'session_id' &&
+          originalName === undefined &&
+          ZId.safeParse(part.value).success
+        ) {
           await options.onSessionId(part.value);
           authorized = true;
         }
@@ -98,5 +102,8 @@ export async function receiveUpload<S extends z.ZodType>(
 function malformed(error: unknown): unknown {
   if (error instanceof ChatError || !(error instanceof Error)) return error;
   if (typeof (error as { code?: unknown }).code === 'string') return error;
-  return new ChatError('VALIDATION_ERROR', 'Malformed multipart body', { details: [error.message], cause: error });
+  return new ChatError('VALIDATION_ERROR', 'Malformed multipart body', {
+    details: [error.message],
+    cause: error,
+  });
 }

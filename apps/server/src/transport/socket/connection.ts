@@ -170,7 +170,9 @@ export class SocketConnection {
           const parsed = schema.safeParse(raw);
           if (!parsed.success) {
             throw new ChatError('VALIDATION_ERROR', undefined, {
-              details: parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`),
+              details: parsed.error.issues.map(
+                (i) => `${i.path.join('.') || 'payload'}: ${i.message}`,
+              ),
             });
           }
           // Each event is its own request: its id follows it into the fan-out logs.
@@ -209,6 +211,7 @@ function handshakeOrigin(socket: ChatSocket): string | undefined {
   const { headers, secure } = socket.handshake;
   if (!headers.host) return undefined;
   const forwarded = headers['x-forwarded-proto'];
-  const protocol = typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : secure ? 'https' : 'http';
+  const protocol =
+    typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : secure ? 'https' : 'http';
   return `${protocol}://${headers.host}`;
 }

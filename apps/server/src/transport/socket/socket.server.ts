@@ -1,8 +1,8 @@
 import type { Server as HttpServer } from 'node:http';
+import type { TErrorCode } from '@chat/contracts';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import type { TErrorCode } from '@chat/contracts';
 import type { AppServices } from '../../app-services.js';
 import type { EventBus } from '../../bus/bus.js';
 import { registerChatHandlers } from './chat.handlers.js';
@@ -33,7 +33,10 @@ export interface SocketServerOptions {
 /** Largest frame a client may send; a chat payload is a few KB at most. */
 export const MAX_SOCKET_PAYLOAD_BYTES = 64 * 1024;
 
-export function createSocketServer(options: SocketServerOptions): { io: ChatServer; close(): Promise<void> } {
+export function createSocketServer(options: SocketServerOptions): {
+  io: ChatServer;
+  close(): Promise<void>;
+} {
   let closing = false;
   const io: ChatServer = new Server(options.httpServer, {
     maxHttpBufferSize: MAX_SOCKET_PAYLOAD_BYTES,
@@ -51,7 +54,9 @@ export function createSocketServer(options: SocketServerOptions): { io: ChatServ
         callback(null, origin === undefined ? true : options.isAllowedOrigin(origin, undefined)),
       credentials: true,
     },
-    ...(options.adapterRedis ? { adapter: createAdapter(options.adapterRedis, { maxLen: 100_000 }) } : {}),
+    ...(options.adapterRedis
+      ? { adapter: createAdapter(options.adapterRedis, { maxLen: 100_000 }) }
+      : {}),
   });
 
   const stopGateway = registerGateway(io, options.bus, options.logger);
@@ -69,7 +74,13 @@ export function createSocketServer(options: SocketServerOptions): { io: ChatServ
       options.onError,
       new EventBudget(options.eventsPer10s ?? DEFAULT_EVENTS_PER_10S),
     );
-    registerChatHandlers(io, connection, new TypingState(io, socket), options.services, clusterReachable);
+    registerChatHandlers(
+      io,
+      connection,
+      new TypingState(io, socket),
+      options.services,
+      clusterReachable,
+    );
   });
 
   return {

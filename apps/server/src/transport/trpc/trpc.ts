@@ -45,7 +45,8 @@ export function chatErrorOf(error: TRPCError): ChatError {
     return new ChatError('VALIDATION_ERROR', undefined, { details: [error.message] });
   }
   if (error.code === 'NOT_FOUND') return new ChatError('NOT_FOUND', error.message);
-  if (error.code === 'METHOD_NOT_SUPPORTED') return new ChatError('VALIDATION_ERROR', error.message);
+  if (error.code === 'METHOD_NOT_SUPPORTED')
+    return new ChatError('VALIDATION_ERROR', error.message);
   return new ChatError('INTERNAL_ERROR');
 }
 
@@ -56,7 +57,8 @@ const t = initTRPC.context<TrpcContext>().create({
     const chat = chatErrorOf(error);
     return {
       ...shape,
-      message: chat.code === 'INTERNAL_ERROR' ? ERROR_DEFINITIONS.INTERNAL_ERROR.message : chat.message,
+      message:
+        chat.code === 'INTERNAL_ERROR' ? ERROR_DEFINITIONS.INTERNAL_ERROR.message : chat.message,
       data: {
         ...shape.data,
         stack: undefined,
@@ -74,7 +76,10 @@ const mapChatErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok && result.error.cause instanceof ChatError) {
     const cause = result.error.cause;
-    return { ...result, error: new TRPCError({ code: TRPC_CODES[cause.code], message: cause.message, cause }) };
+    return {
+      ...result,
+      error: new TRPCError({ code: TRPC_CODES[cause.code], message: cause.message, cause }),
+    };
   }
   return result;
 });
