@@ -105,9 +105,24 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     frameworkErrors: (error, _request, reply) => {
       void sendError(reply, toChatError(error));
     },
+    // While draining, new requests get the envelope (below), not Fastify's own 503 body.
+    return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
+  // Shutting down (SIGTERM): requests that arrive now are turned away with a 503 the client can
+  // retry elsewhere, and every answer closes its connection, so keep-alive connections do not
+  // hold the exit back.
+  let draining = false;
+  app.addHook('onRequest', async (_request, reply) => {
+    if (draining) {
+      return sendError(
+        reply,
+        new ChatError('SERVICE_UNAVAILABLE', 'This node is shutting down, try again'),
+      );
+    }
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (draining) reply.header('connection', 'close');
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -225,6 +240,7 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   });
   // Sockets go first, so the HTTP server can close once they are gone.
   app.addHook('preClose', async () => {
+    draining = true;
     await sockets.close();
   });
 

@@ -79,6 +79,25 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'staging' })).toThrow(/NODE_ENV/);
   });
 
+  it('reads the socket heartbeat, the per-connection event budget and the statement timeout', () => {
+    const defaults = loadConfig({});
+    expect(defaults.socketPingIntervalMs).toBe(25_000);
+    expect(defaults.socketPingTimeoutMs).toBe(20_000);
+    expect(defaults.socketEventsPer10s).toBe(300);
+    expect(defaults.databaseStatementTimeoutMs).toBe(15_000);
+    const config = loadConfig({
+      SOCKET_PING_INTERVAL_MS: '1000',
+      SOCKET_PING_TIMEOUT_MS: '500',
+      SOCKET_EVENTS_PER_10S: '20',
+      DATABASE_STATEMENT_TIMEOUT_MS: '2000',
+    });
+    expect(config.socketPingIntervalMs).toBe(1_000);
+    expect(config.socketPingTimeoutMs).toBe(500);
+    expect(config.socketEventsPer10s).toBe(20);
+    expect(config.databaseStatementTimeoutMs).toBe(2_000);
+    expect(() => loadConfig({ SOCKET_EVENTS_PER_10S: '0' })).toThrow(/SOCKET_EVENTS_PER_10S/);
+  });
+
   it('binds to loopback outside production unless HOST says otherwise', () => {
     expect(loadConfig({}).host).toBe('127.0.0.1');
     expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');

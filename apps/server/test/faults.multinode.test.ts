@@ -573,7 +573,13 @@ describe('SIGTERM and a rolling restart', () => {
       async () => {
         try {
           const response = await fetch(`${A.url}/healthz`, { signal: AbortSignal.timeout(1_000) });
-          return response.status === 503;
+          if (response.status !== 503) return false;
+          // Turned away with the envelope: a client retries elsewhere.
+          expect(await response.json()).toMatchObject({
+            success: false,
+            code: 'SERVICE_UNAVAILABLE',
+          });
+          return true;
         } catch {
           return true;
         }
@@ -586,15 +592,19 @@ describe('SIGTERM and a rolling restart', () => {
     expect(A.process.exited, 'waits for the request in flight').toBe(false);
     inFlightRequest.current?.end(body.subarray(20));
     expect(await withTimeout(inFlight, 10_000)).toBe(201);
+    const answeredAt = Date.now();
     expect(await A.process.waitForExit(15_000)).toBe(true);
     const exitMs = Date.now() - signalledAt;
+    // The answer closed its keep-alive connection, so nothing held the exit back after it.
+    const afterAnswerMs = Date.now() - answeredAt;
+    expect(afterAnswerMs).toBeLessThan(3_000);
     expect(A.process.exit).toEqual({ code: 0, signal: null });
     expect(exitMs).toBeLessThan(15_000);
     expect((await storedRows(sessionId)).map((r) => r.id)).toEqual([id]);
     expect(await waitUntil(async () => (await connectionsOf()) === 0, 5_000)).toBe(true);
     socket.disconnect();
     console.log(
-      `[faults] SIGTERM: request in flight answered 201, sockets dropped with 'transport close' and retried, exit code 0 after ${exitMs} ms, PostgreSQL connections of the node: 0`,
+      `[faults] SIGTERM: request in flight answered 201, sockets dropped with 'transport close' and retried, exit code 0 ${afterAnswerMs} ms after that answer (${exitMs} ms after the signal, the request held on purpose), PostgreSQL connections of the node: 0`,
     );
 
     // Back in service for the next test.

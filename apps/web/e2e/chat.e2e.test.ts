@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { api } from './support/api';
 import { launchChromium } from './support/browser';
 import {
   eventually,
@@ -104,6 +105,11 @@ describe.sequential('booking chat in a real browser', () => {
     await item.filter({ hasText: 'Full Tarot Reading' }).waitFor();
     await item.click();
     await samia.getByRole('heading', { name: 'Sarah Johnson', level: 2 }).waitFor();
+    // Sarah is told that Samia came into the chat.
+    await sarah
+      .getByTestId('presence-notice')
+      .filter({ hasText: 'Samia Reader joined the chat' })
+      .waitFor();
   });
 
   it('exchanges messages, both ways, live', async () => {
@@ -150,6 +156,10 @@ describe.sequential('booking chat in a real browser', () => {
       window.location.hash = '';
     });
     await samia.getByText('Pick a chat to start talking.').waitFor();
+    await sarah
+      .getByTestId('presence-notice')
+      .filter({ hasText: 'Samia Reader left the chat' })
+      .waitFor();
     await send(sarah, 'Are you still there?');
     const mine = messageWithText(sarah, 'Are you still there?');
     await eventually(
@@ -476,7 +486,7 @@ describe.sequential('booking chat in a real browser', () => {
     expect(await messageWithText(samia, 'Slow down test').count()).toBe(1);
   });
 
-  it('shows a closed session and announces new messages in the live region', async () => {
+  it('shows a closed session, an admin notice, a deletion, and announces new messages', async () => {
     const live = samia.getByTestId('live-region');
     await send(sarah, 'Thank you for the reading!');
     await eventually(
@@ -511,6 +521,36 @@ describe.sequential('booking chat in a real browser', () => {
     });
     expect(reopened.status).toBe(200);
     await sarah.getByLabel('Message', { exact: true }).waitFor();
+
+    // The admin's notice stands apart from the conversation; a removed message leaves a tombstone.
+    await api(baseUrl, data.token, 'POST', '/api/chat/messages', {
+      session_id: sessionId,
+      type: 'system',
+      content: 'This chat was reopened by the moderation team.',
+    });
+    const notice = samia
+      .getByTestId('system-message')
+      .filter({ hasText: 'reopened by the moderation team' });
+    await notice.waitFor();
+    expect(await notice.locator('[data-testid="tick"]').count()).toBe(0);
+
+    const doomed = await api<{ id: string }>(
+      baseUrl,
+      await tokenOf(sarah),
+      'POST',
+      '/api/chat/messages',
+      {
+        session_id: sessionId,
+        content: 'A message the admin removes',
+      },
+    );
+    await messageWithText(samia, 'A message the admin removes').waitFor();
+    await api(baseUrl, data.token, 'DELETE', `/api/chat/messages/${doomed.id}`);
+    await samia
+      .locator(`[data-message-id="${doomed.id}"]`)
+      .getByText('This message was deleted.')
+      .waitFor();
+    expect(await messageWithText(samia, 'A message the admin removes').count()).toBe(0);
   });
 
   it('fits a phone: the list, then the chat with a way back', async () => {

@@ -25,6 +25,7 @@ describe.sequential('a chat with a long history', () => {
   let sessionId = '';
 
   beforeAll(async () => {
+    browser = await launchChromium();
     const [ada, sarah, samia] = await Promise.all([
       devToken(baseUrl, DEMO.ada),
       devToken(baseUrl, DEMO.sarah),
@@ -52,7 +53,6 @@ describe.sequential('a chat with a long history', () => {
     console.log(
       `[e2e] seeded ${COUNT} messages in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
-    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1200, height: 780 } });
     page = await context.newPage();
   }, 600_000);

@@ -7,6 +7,11 @@ import { Server } from 'socket.io';
 
 const port = Number(process.env.PORT ?? 0);
 const http = createServer((request, response) => {
+  if (request.url === '/memory') {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(process.memoryUsage()));
+    return;
+  }
   if (request.url === '/healthz') {
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end('{"ok":true}');

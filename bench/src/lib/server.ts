@@ -100,7 +100,8 @@ export async function startChatServer(options: ChatServerOptions): Promise<ChatS
     RATE_LIMIT_REACTIONS_PER_MINUTE: UNLIMITED,
     ...options.env,
   };
-  const nodeArgs: string[] = [];
+  // BENCH_SERVER_NODE_ARGS: extra Node flags for the server (e.g. --heapsnapshot-signal=SIGUSR2).
+  const nodeArgs: string[] = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   if (process.env.BENCH_CPU_PROF === '1') {
     const dir = `${RESULTS_DIR}/profiles`;
     mkdirSync(dir, { recursive: true });
@@ -156,7 +157,8 @@ export const COMPARE = process.env.BENCH_COMPARE_MAIN
 export async function startRelay(port?: number): Promise<RelayServer> {
   const listenPort = port ?? (await freePort());
   const script = new URL('../baselines/relay-server.mjs', import.meta.url).pathname;
-  const proc = spawnManaged(`bare relay :${listenPort}`, process.execPath, [script], {
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawnManaged(`bare relay :${listenPort}`, process.execPath, [...nodeArgs, script], {
     env: { PATH: process.env.PATH, PORT: String(listenPort) },
   });
   const url = `http://127.0.0.1:${listenPort}`;

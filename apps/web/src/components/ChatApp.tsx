@@ -64,7 +64,7 @@ export function ChatApp({ auth, onSignOut }: { auth: Auth; onSignOut: (notice?: 
           socket={socket}
           selectedId={selected}
           onSelect={select}
-          devMode={devMode}
+          devMode={devMode && user?.role !== 'monitor'}
         />
         <main className="main-pane">
           {selected ? (

@@ -43,6 +43,7 @@ export function SessionList(props: {
   socket: ChatSocket | null;
   selectedId: string | null;
   onSelect: (id: string) => void;
+  /** Development sign-in is on (and the user may start chats): offer the demo booking. */
   devMode: boolean;
 }) {
   const { token, viewerId, socket, selectedId, onSelect, devMode } = props;

@@ -25,7 +25,7 @@ export const DEFAULT_EVENTS_PER_10S = 300;
  * the connection is closed. So a flood costs the server a counter, not a queue.
  */
 export class EventBudget {
-  private windowStart = 0;
+  private windowStart = Number.NEGATIVE_INFINITY;
   private count = 0;
 
   constructor(readonly limit: number) {}
