@@ -28,7 +28,11 @@ export default defineConfig({
   ssr: { resolve: { conditions } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', ...leftOut.map((s) => s.pattern), ...(hasSupabase ? [] : [supabaseSuite])],
+    exclude: [
+      '**/node_modules/**',
+      ...leftOut.map((s) => s.pattern),
+      ...(hasSupabase ? [] : [supabaseSuite]),
+    ],
     // Generous: a test that starts its own app waits for PGlite, slow on a loaded 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -20,7 +20,9 @@ async function main(): Promise<number> {
   const requested = process.argv.slice(2).filter((a) => a !== '--');
   const unknown = requested.filter((name) => !(name in BENCHES));
   if (unknown.length > 0) {
-    console.error(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
+    console.error(
+      `unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`,
+    );
     return 2;
   }
   const names = requested.length > 0 ? requested : Object.keys(BENCHES);
@@ -47,11 +49,14 @@ async function main(): Promise<number> {
       const file = writeJson(output, ctx);
       appendRow(output, ctx);
       log(`${name}: results in ${file.replace(/^.*\/bench\//, 'bench/')}`);
-      for (const t of output.targets) log(`  target ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured}`);
+      for (const t of output.targets)
+        log(`  target ${t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured}`);
       for (const n of output.notes) log(`  note: ${n}`);
     } catch (error) {
       failed++;
-      log(`${name} FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      log(
+        `${name} FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
     }
   }
   return failed > 0 ? 1 : 0;

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The Prometheus metrics the API reference's "Monitoring Metrics" promise: open sockets,
@@ -10,7 +10,11 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   return {
     registry,
-    openSockets: new Gauge({ name: 'chat_open_sockets', help: 'Socket.IO connections open on this node', registers: [registry] }),
+    openSockets: new Gauge({
+      name: 'chat_open_sockets',
+      help: 'Socket.IO connections open on this node',
+      registers: [registry],
+    }),
     messages: new Counter({
       name: 'chat_messages_total',
       help: 'Messages stored, by type and the transport they came in on',

@@ -13,7 +13,11 @@ describe('chat core smoke', () => {
   it('a client opens the booking chat, sends, and the reader sees it unread', async () => {
     const { client, reader, sessionId } = await t.factory.bookingChat();
     await t.factory.message(client, sessionId, '  Hello, I need help  ');
-    const list = await t.app.inject({ method: 'GET', url: '/api/chat/sessions', headers: reader.auth });
+    const list = await t.app.inject({
+      method: 'GET',
+      url: '/api/chat/sessions',
+      headers: reader.auth,
+    });
     expect(list.statusCode).toBe(200);
     const session = list.json().data.sessions.find((s: { id: string }) => s.id === sessionId);
     expect(session.unread_count).toBe(1);

@@ -1,15 +1,18 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MAX_UPLOAD_BYTES } from '@chat/contracts';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_UPLOAD_BYTES } from '@chat/contracts';
 import { eicar, form, jpegWithGps, pdfDocument, pngOf, wavOf } from './support/media-fixtures.js';
 import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
 
 let t: TestApp;
 let baseUrl: string;
 beforeAll(async () => {
-  t = await startTestApp({ RATE_LIMIT_VOICE_NOTES_PER_MINUTE: '1000', RATE_LIMIT_FILES_PER_MINUTE: '1000' });
+  t = await startTestApp({
+    RATE_LIMIT_VOICE_NOTES_PER_MINUTE: '1000',
+    RATE_LIMIT_FILES_PER_MINUTE: '1000',
+  });
   baseUrl = await t.listen();
 });
 afterAll(async () => {
@@ -22,7 +25,11 @@ async function upload(user: TestUser, path: string, body: FormData) {
 }
 
 async function storedNothing(sessionId: string, user: TestUser) {
-  const list = await t.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}`, headers: user.auth });
+  const list = await t.app.inject({
+    method: 'GET',
+    url: `/api/chat/messages?session_id=${sessionId}`,
+    headers: user.auth,
+  });
   const tmp = await readdir(join(t.config.dataDir, 'tmp', 'uploads')).catch(() => []);
   const files = await readdir(join(t.config.dataDir, 'files', sessionId)).catch(() => []);
   return list.json().data.messages.length === 0 && tmp.length === 0 && files.length === 0;
@@ -57,17 +64,33 @@ describe('voice notes', () => {
     expect(ranged.headers.get('content-range')).toBe(`bytes 0-43/${wavOf(2.5).length}`);
     expect(ranged.headers.get('content-type')).toBe('audio/wav');
     expect(ranged.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(Buffer.from(await ranged.arrayBuffer()).subarray(0, 4).toString()).toBe('RIFF');
-    const seen = await t.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}`, headers: reader.auth });
+    expect(
+      Buffer.from(await ranged.arrayBuffer())
+        .subarray(0, 4)
+        .toString(),
+    ).toBe('RIFF');
+    const seen = await t.app.inject({
+      method: 'GET',
+      url: `/api/chat/messages?session_id=${sessionId}`,
+      headers: reader.auth,
+    });
     expect(seen.json().data.messages[0].id).toBe(res.body.data.id);
   });
 
   it('refuses a PDF sent as a voice note, and audio sent as a file', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    const a = await upload(client, '/api/chat/voice-notes', form({ session_id: sessionId }, { field: 'voice_note', name: 'x.mp3', data: pdfDocument() }));
+    const a = await upload(
+      client,
+      '/api/chat/voice-notes',
+      form({ session_id: sessionId }, { field: 'voice_note', name: 'x.mp3', data: pdfDocument() }),
+    );
     expect(a.status).toBe(415);
     expect(a.body.code).toBe('UNSUPPORTED_FILE_TYPE');
-    const b = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'x.wav', data: wavOf(1) }));
+    const b = await upload(
+      client,
+      '/api/chat/files',
+      form({ session_id: sessionId }, { field: 'file', name: 'x.wav', data: wavOf(1) }),
+    );
     expect(b.status).toBe(415);
     expect(await storedNothing(sessionId, client)).toBe(true);
   });
@@ -80,10 +103,24 @@ describe('images and PDFs', () => {
     const before = await sharp(original).metadata();
     expect(before.orientation).toBe(6);
     expect(before.exif?.includes(Buffer.from('TestCam'))).toBe(true);
-    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId, caption: 'My cards' }, { field: 'file', name: 'IMG_0001.jpg', data: original, type: 'image/jpeg' }));
+    const res = await upload(
+      client,
+      '/api/chat/files',
+      form(
+        { session_id: sessionId, caption: 'My cards' },
+        { field: 'file', name: 'IMG_0001.jpg', data: original, type: 'image/jpeg' },
+      ),
+    );
     expect(res.status).toBe(201);
     expect(res.body.message).toBe('File uploaded successfully');
-    expect(res.body.data).toEqual(expect.objectContaining({ type: 'image', content: 'My cards', mime_type: 'image/jpeg', file_name: 'IMG_0001.jpg' }));
+    expect(res.body.data).toEqual(
+      expect.objectContaining({
+        type: 'image',
+        content: 'My cards',
+        mime_type: 'image/jpeg',
+        file_name: 'IMG_0001.jpg',
+      }),
+    );
     // Orientation 6 means the camera was turned: the stored image is upright, 400 x 600.
     expect(res.body.data.metadata).toEqual(expect.objectContaining({ width: 400, height: 600 }));
     const stored = Buffer.from(await (await fetch(res.body.data.file_url)).arrayBuffer());
@@ -98,21 +135,39 @@ describe('images and PDFs', () => {
 
   it('bounds the longest side at 2048 px', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'wide.png', data: await pngOf(3000, 1000) }));
+    const res = await upload(
+      client,
+      '/api/chat/files',
+      form(
+        { session_id: sessionId },
+        { field: 'file', name: 'wide.png', data: await pngOf(3000, 1000) },
+      ),
+    );
     expect(res.status).toBe(201);
     expect(res.body.data.metadata).toEqual(expect.objectContaining({ width: 2048, height: 683 }));
   });
 
   it('serves a PDF as an attachment with its original name', async () => {
     const { client, reader, sessionId } = await t.factory.bookingChat();
-    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'Tarot reading – résumé.pdf', data: pdfDocument() }));
+    const res = await upload(
+      client,
+      '/api/chat/files',
+      form(
+        { session_id: sessionId },
+        { field: 'file', name: 'Tarot reading – résumé.pdf', data: pdfDocument() },
+      ),
+    );
     expect(res.status).toBe(201);
     expect(res.body.data.type).toBe('file');
     // Downloading with a bearer token instead of the signed link works for participants.
-    const download = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`, { headers: reader.auth });
+    const download = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`, {
+      headers: reader.auth,
+    });
     expect(download.status).toBe(200);
     expect(download.headers.get('content-type')).toBe('application/pdf');
-    expect(download.headers.get('content-disposition')).toContain(`attachment; filename="Tarot reading _ r_sum_.pdf"; filename*=UTF-8''${encodeURIComponent('Tarot reading – résumé.pdf')}`);
+    expect(download.headers.get('content-disposition')).toContain(
+      `attachment; filename="Tarot reading _ r_sum_.pdf"; filename*=UTF-8''${encodeURIComponent('Tarot reading – résumé.pdf')}`,
+    );
   });
 });
 
@@ -121,7 +176,11 @@ describe('refusals leave nothing behind', () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const big = Buffer.alloc(MAX_UPLOAD_BYTES + 1);
     pdfDocument().copy(big);
-    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'big.pdf', data: big }));
+    const res = await upload(
+      client,
+      '/api/chat/files',
+      form({ session_id: sessionId }, { field: 'file', name: 'big.pdf', data: big }),
+    );
     expect(res.status).toBe(413);
     expect(res.body.code).toBe('FILE_TOO_LARGE');
     expect(await storedNothing(sessionId, client)).toBe(true);
@@ -131,15 +190,29 @@ describe('refusals leave nothing behind', () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const exact = Buffer.alloc(MAX_UPLOAD_BYTES, 0x20);
     pdfDocument().copy(exact);
-    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'exact.pdf', data: exact }));
+    const res = await upload(
+      client,
+      '/api/chat/files',
+      form({ session_id: sessionId }, { field: 'file', name: 'exact.pdf', data: exact }),
+    );
     expect(res.status).toBe(201);
     expect(res.body.data.file_size).toBe(MAX_UPLOAD_BYTES);
   });
 
   it('HTML or SVG named .jpg is UNSUPPORTED_FILE_TYPE', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    for (const data of ['<html><script>alert(1)</script></html>', '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>']) {
-      const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'cute.jpg', data: Buffer.from(data), type: 'image/jpeg' }));
+    for (const data of [
+      '<html><script>alert(1)</script></html>',
+      '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    ]) {
+      const res = await upload(
+        client,
+        '/api/chat/files',
+        form(
+          { session_id: sessionId },
+          { field: 'file', name: 'cute.jpg', data: Buffer.from(data), type: 'image/jpeg' },
+        ),
+      );
       expect(res.status).toBe(415);
       expect(res.body.code).toBe('UNSUPPORTED_FILE_TYPE');
     }
@@ -148,14 +221,28 @@ describe('refusals leave nothing behind', () => {
 
   it('a PNG named .pdf contradicts its name', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'invoice.pdf', data: await pngOf(10, 10) }));
+    const res = await upload(
+      client,
+      '/api/chat/files',
+      form(
+        { session_id: sessionId },
+        { field: 'file', name: 'invoice.pdf', data: await pngOf(10, 10) },
+      ),
+    );
     expect(res.status).toBe(415);
     expect(res.body.error).toBe('File content does not match its name');
   });
 
   it('path-traversal names are cleaned', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: '../../etc/\u202Epasswd.png', data: await pngOf(10, 10) }));
+    const res = await upload(
+      client,
+      '/api/chat/files',
+      form(
+        { session_id: sessionId },
+        { field: 'file', name: '../../etc/\u202Epasswd.png', data: await pngOf(10, 10) },
+      ),
+    );
     expect(res.status).toBe(201);
     expect(res.body.data.file_name).toBe('passwd.png');
     const files = await readdir(join(t.config.dataDir, 'files', sessionId, res.body.data.id));
@@ -165,9 +252,21 @@ describe('refusals leave nothing behind', () => {
   it('an outsider is refused before the file is read, and a file sent first is removed', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const outsider = await t.factory.user('client');
-    const fieldFirst = await upload(outsider, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }));
+    const fieldFirst = await upload(
+      outsider,
+      '/api/chat/files',
+      form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }),
+    );
     expect(fieldFirst.status).toBe(403);
-    const fileFirst = await upload(outsider, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }, true));
+    const fileFirst = await upload(
+      outsider,
+      '/api/chat/files',
+      form(
+        { session_id: sessionId },
+        { field: 'file', name: 'a.png', data: await pngOf(10, 10) },
+        true,
+      ),
+    );
     expect(fileFirst.status).toBe(403);
     expect(fileFirst.body.code).toBe('CHAT_ACCESS_DENIED');
     expect(await storedNothing(sessionId, client)).toBe(true);
@@ -176,12 +275,20 @@ describe('refusals leave nothing behind', () => {
   it('without the signature or a token, a file link is refused; an outsider with a token too', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const outsider = await t.factory.user('client');
-    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }));
+    const res = await upload(
+      client,
+      '/api/chat/files',
+      form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }),
+    );
     const bare = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`);
     expect(bare.status).toBe(401);
-    const tampered = await fetch(res.body.data.file_url.replace(/signature=[^&]+/, 'signature=AAAA'));
+    const tampered = await fetch(
+      res.body.data.file_url.replace(/signature=[^&]+/, 'signature=AAAA'),
+    );
     expect(tampered.status).toBe(401);
-    const asOutsider = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`, { headers: outsider.auth });
+    const asOutsider = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`, {
+      headers: outsider.auth,
+    });
     expect(asOutsider.status).toBe(403);
   });
 });
@@ -200,14 +307,18 @@ describe('budgets, deletes and broken uploads', () => {
         last = await fetch(`${url}/api/chat/voice-notes`, {
           method: 'POST',
           headers: client.auth,
-          body: form({ session_id: sessionId }, { field: 'voice_note', name: 'n.wav', data: wavOf(0.2) }),
+          body: form(
+            { session_id: sessionId },
+            { field: 'voice_note', name: 'n.wav', data: wavOf(0.2) },
+          ),
         });
         statuses.push(last.status);
       }
       expect(statuses.slice(0, 10).every((s) => s === 201)).toBe(true);
       expect(statuses[10]).toBe(429);
-      expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect((await last?.json()).code).toBe('RATE_LIMIT_EXCEEDED');
+      if (!last) throw new Error('no response');
+      expect(Number(last.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect((await last.json()).code).toBe('RATE_LIMIT_EXCEEDED');
     } finally {
       await limited.close();
     }
@@ -215,10 +326,20 @@ describe('budgets, deletes and broken uploads', () => {
 
   it('deleting a file message removes its file and its link', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    const res = await upload(client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }));
-    const del = await t.app.inject({ method: 'DELETE', url: `/api/chat/messages/${res.body.data.id}`, headers: client.auth });
+    const res = await upload(
+      client,
+      '/api/chat/files',
+      form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }),
+    );
+    const del = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/chat/messages/${res.body.data.id}`,
+      headers: client.auth,
+    });
     expect(del.statusCode).toBe(200);
-    expect(del.json().data).toEqual(expect.objectContaining({ file_url: null, deleted_at: expect.any(String) }));
+    expect(del.json().data).toEqual(
+      expect.objectContaining({ file_url: null, deleted_at: expect.any(String) }),
+    );
     expect((await fetch(res.body.data.file_url)).status).toBe(404);
     expect(await readdir(join(t.config.dataDir, 'files', sessionId)).catch(() => [])).toEqual([]);
   });
@@ -238,7 +359,11 @@ describe('budgets, deletes and broken uploads', () => {
         port: url.port,
         path: url.pathname,
         method: 'POST',
-        headers: { ...client.auth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + 2_000_000) },
+        headers: {
+          ...client.auth,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': String(head.length + 2_000_000),
+        },
       });
       req.on('error', () => resolve());
       req.write(head);
@@ -250,7 +375,8 @@ describe('budgets, deletes and broken uploads', () => {
       });
     });
     // Give the server a moment to notice the dropped connection and clean up.
-    for (let i = 0; i < 40 && !(await storedNothing(sessionId, client)); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 40 && !(await storedNothing(sessionId, client)); i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(await storedNothing(sessionId, client)).toBe(true);
   });
 });

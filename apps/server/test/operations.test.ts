@@ -22,24 +22,45 @@ describe('operations', () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const socket = await connectClient(baseUrl, client.token);
     await socket.timeout(3000).emitWithAck('join_chat', { session_id: sessionId });
-    await socket.timeout(3000).emitWithAck('send_message', { session_id: sessionId, message: { content: 'via socket' } });
+    await socket
+      .timeout(3000)
+      .emitWithAck('send_message', { session_id: sessionId, message: { content: 'via socket' } });
     await t.factory.message(client, sessionId, 'via rest');
-    await t.app.inject({ method: 'GET', url: `/api/chat/sessions/${crypto.randomUUID()}`, headers: client.auth });
+    await t.app.inject({
+      method: 'GET',
+      url: `/api/chat/sessions/${crypto.randomUUID()}`,
+      headers: client.auth,
+    });
     const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(metricValue(text, 'chat_messages_total{type="text",transport="socket"}')).toBeGreaterThanOrEqual(1);
-    expect(metricValue(text, 'chat_messages_total{type="text",transport="rest"}')).toBeGreaterThanOrEqual(1);
+    expect(
+      metricValue(text, 'chat_messages_total{type="text",transport="socket"}'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      metricValue(text, 'chat_messages_total{type="text",transport="rest"}'),
+    ).toBeGreaterThanOrEqual(1);
     expect(metricValue(text, 'chat_open_sockets')).toBeGreaterThanOrEqual(1);
-    expect(metricValue(text, 'chat_errors_total{route="GET /api/chat/sessions/:id",code="SESSION_NOT_FOUND"}')).toBe(1);
-    expect(text).toContain('chat_db_query_duration_seconds_bucket{le="0.001",operation="messages.insertMany"}');
+    expect(
+      metricValue(
+        text,
+        'chat_errors_total{route="GET /api/chat/sessions/:id",code="SESSION_NOT_FOUND"}',
+      ),
+    ).toBe(1);
+    expect(text).toContain(
+      'chat_db_query_duration_seconds_bucket{le="0.001",operation="messages.insertMany"}',
+    );
     expect(text).toContain('nodejs_eventloop_lag_seconds');
     socket.disconnect();
     await sleep(100);
     const after = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(metricValue(after, 'chat_open_sockets')).toBe(metricValue(text, 'chat_open_sockets') - 1);
+    expect(metricValue(after, 'chat_open_sockets')).toBe(
+      metricValue(text, 'chat_open_sockets') - 1,
+    );
   });
 
   it('/healthz answers for the process; /readyz checks the database', async () => {
-    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({
+      status: 'ok',
+    });
     const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ status: 'ready', checks: { database: 'ok' } });
@@ -48,8 +69,17 @@ describe('operations', () => {
   it('/docs serves the OpenAPI document built from the contracts', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json();
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/chat/sessions', '/api/chat/messages', '/api/chat/messages/{id}/read', '/api/chat/voice-notes', '/api/chat/files']),
+      expect.arrayContaining([
+        '/api/chat/sessions',
+        '/api/chat/messages',
+        '/api/chat/messages/{id}/read',
+        '/api/chat/voice-notes',
+        '/api/chat/files',
+      ]),
     );
-    expect(doc.paths['/api/chat/messages'].post.requestBody.content['application/json'].schema.properties.content).toBeDefined();
+    expect(
+      doc.paths['/api/chat/messages'].post.requestBody.content['application/json'].schema.properties
+        .content,
+    ).toBeDefined();
   });
 });

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from './support/sockets.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -39,7 +39,8 @@ function referenceChatComponent(baseUrl: string, sessionId: string, token: strin
         body: JSON.stringify({ session_id: sessionId, content: newMessage, type: 'text' }),
       });
       const result = await response.json();
-      if (result.success) newSocket.emit('send_message', { session_id: sessionId, message: result.data });
+      if (result.success)
+        newSocket.emit('send_message', { session_id: sessionId, message: result.data });
       return result;
     },
     handleTyping() {
@@ -49,7 +50,11 @@ function referenceChatComponent(baseUrl: string, sessionId: string, token: strin
       newSocket.emit('typing_stop');
     },
     react(messageId: string, reaction: string) {
-      newSocket.emit('message_reaction', { message_id: messageId, reaction, session_id: sessionId });
+      newSocket.emit('message_reaction', {
+        message_id: messageId,
+        reaction,
+        session_id: sessionId,
+      });
     },
   };
 }
@@ -104,7 +109,9 @@ describe("the reference's client snippets, as written", () => {
       await until(() => sarah.messages.length === 2);
       sarah.react(reply.data.id, '❤️');
       await until(() => samia.reactions.length === 1);
-      expect(samia.reactions[0]).toEqual(expect.objectContaining({ reaction: '❤️', user_id: client.id, action: 'added' }));
+      expect(samia.reactions[0]).toEqual(
+        expect.objectContaining({ reaction: '❤️', user_id: client.id, action: 'added' }),
+      );
 
       await sleep(300);
       // REST-then-emit produced no duplicates anywhere.

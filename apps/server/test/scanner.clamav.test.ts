@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClamavScanner } from '../src/media/scanner.js';
 import { eicar, form, pdfDocument, wavOf } from './support/media-fixtures.js';
-import { requiredServiceUrl, startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import {
+  requiredServiceUrl,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from './support/test-app.js';
 
 const clamHost = requiredServiceUrl('CLAMAV_HOST');
 const clamPort = process.env.CLAMAV_PORT ?? '3310';
@@ -27,7 +32,13 @@ async function upload(app: string, user: TestUser, path: string, body: FormData)
 /** A real PDF with the EICAR string inside it: the type check passes, the scan must catch it. */
 function infectedPdf(): Buffer {
   const pdf = pdfDocument();
-  return Buffer.concat([pdf.subarray(0, 9), Buffer.from('% '), eicar(), Buffer.from('\n'), pdf.subarray(9)]);
+  return Buffer.concat([
+    pdf.subarray(0, 9),
+    Buffer.from('% '),
+    eicar(),
+    Buffer.from('\n'),
+    pdf.subarray(9),
+  ]);
 }
 
 describe('clamd INSTREAM scanner', () => {
@@ -48,10 +59,19 @@ describe('clamd INSTREAM scanner', () => {
 describe('uploads with the scanner on', () => {
   it('an infected PDF is FILE_INFECTED and nothing is stored', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    const res = await upload(baseUrl, client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'reading.pdf', data: infectedPdf() }));
+    const res = await upload(
+      baseUrl,
+      client,
+      '/api/chat/files',
+      form({ session_id: sessionId }, { field: 'file', name: 'reading.pdf', data: infectedPdf() }),
+    );
     expect(res.status).toBe(422);
     expect(res.body).toEqual(expect.objectContaining({ success: false, code: 'FILE_INFECTED' }));
-    const list = await t.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}`, headers: client.auth });
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/api/chat/messages?session_id=${sessionId}`,
+      headers: client.auth,
+    });
     expect(list.json().data.messages).toEqual([]);
     expect(await readdir(join(t.config.dataDir, 'files', sessionId)).catch(() => [])).toEqual([]);
     expect(await readdir(join(t.config.dataDir, 'tmp', 'uploads'))).toEqual([]);
@@ -60,9 +80,19 @@ describe('uploads with the scanner on', () => {
   it('an infected voice note is refused too; a clean one goes through', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const dirty = Buffer.concat([wavOf(1), eicar()]);
-    const bad = await upload(baseUrl, client, '/api/chat/voice-notes', form({ session_id: sessionId }, { field: 'voice_note', name: 'note.wav', data: dirty }));
+    const bad = await upload(
+      baseUrl,
+      client,
+      '/api/chat/voice-notes',
+      form({ session_id: sessionId }, { field: 'voice_note', name: 'note.wav', data: dirty }),
+    );
     expect(bad.status).toBe(422);
-    const good = await upload(baseUrl, client, '/api/chat/voice-notes', form({ session_id: sessionId }, { field: 'voice_note', name: 'note.wav', data: wavOf(1) }));
+    const good = await upload(
+      baseUrl,
+      client,
+      '/api/chat/voice-notes',
+      form({ session_id: sessionId }, { field: 'voice_note', name: 'note.wav', data: wavOf(1) }),
+    );
     expect(good.status).toBe(201);
   });
 
@@ -79,10 +109,19 @@ describe('scanner configured but unreachable', () => {
     try {
       const url = await down.listen();
       const { client, sessionId } = await down.factory.bookingChat();
-      const res = await upload(url, client, '/api/chat/files', form({ session_id: sessionId }, { field: 'file', name: 'a.pdf', data: pdfDocument() }));
+      const res = await upload(
+        url,
+        client,
+        '/api/chat/files',
+        form({ session_id: sessionId }, { field: 'file', name: 'a.pdf', data: pdfDocument() }),
+      );
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('SCANNER_UNAVAILABLE');
-      const list = await down.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}`, headers: client.auth });
+      const list = await down.app.inject({
+        method: 'GET',
+        url: `/api/chat/messages?session_id=${sessionId}`,
+        headers: client.auth,
+      });
       expect(list.json().data.messages).toEqual([]);
       await down.factory.message(client, sessionId, 'text still works');
       const ready = await down.app.inject({ method: 'GET', url: '/readyz' });

@@ -37,10 +37,17 @@ describe('socket: join, send, receive', () => {
     const sent = nextEvent(c, 'message_sent');
     const atReader = nextEvent(r, 'new_message');
     const atSender = nextEvent(c, 'new_message');
-    c.emit('send_message', { session_id: sessionId, message: { content: 'Hello, I need help with my reading', type: 'text' } });
+    c.emit('send_message', {
+      session_id: sessionId,
+      message: { content: 'Hello, I need help with my reading', type: 'text' },
+    });
     const message = await atReader;
     expect(message.content).toBe('Hello, I need help with my reading');
-    expect(message.sender).toEqual({ id: client.id, name: `${client.firstName} ${client.lastName}`, avatar: null });
+    expect(message.sender).toEqual({
+      id: client.id,
+      name: `${client.firstName} ${client.lastName}`,
+      avatar: null,
+    });
     expect(message.timestamp).toBe(message.created_at);
     expect(message.seq).toBe(1);
     expect((await sent).message_id).toBe(message.id);
@@ -61,8 +68,18 @@ describe('socket: join, send, receive', () => {
       payload: { session_id: sessionId, content: 'Thank you', type: 'text' },
     });
     const stored = response.json().data;
-    const ack = await c.timeout(3000).emitWithAck('send_message', { session_id: sessionId, message: stored });
-    expect(ack).toEqual({ ok: true, data: { message_id: stored.id, session_id: sessionId, seq: stored.seq, created_at: stored.created_at } });
+    const ack = await c
+      .timeout(3000)
+      .emitWithAck('send_message', { session_id: sessionId, message: stored });
+    expect(ack).toEqual({
+      ok: true,
+      data: {
+        message_id: stored.id,
+        session_id: sessionId,
+        seq: stored.seq,
+        created_at: stored.created_at,
+      },
+    });
     await sleep(300);
     expect(seen.map((m) => m.id)).toEqual([stored.id]);
   });
@@ -92,7 +109,11 @@ describe('socket: join, send, receive', () => {
     socket.emit('send_message', { session_id: sessionId, message: { content: 'should not land' } });
     expect((await authError).code).toBe('AUTHENTICATION_REQUIRED');
     await gone;
-    const list = await t.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}`, headers: client.auth });
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/api/chat/messages?session_id=${sessionId}`,
+      headers: client.auth,
+    });
     expect(list.json().data.messages).toEqual([]);
   });
 
@@ -102,14 +123,25 @@ describe('socket: join, send, receive', () => {
     const msg = await t.factory.message(client, sessionId);
     const s = await connect(outsider.token);
     const join = await s.timeout(3000).emitWithAck('join_chat', { session_id: sessionId });
-    const joinUnknown = await s.timeout(3000).emitWithAck('join_chat', { session_id: crypto.randomUUID() });
-    expect(join).toEqual({ ok: false, error: expect.objectContaining({ code: 'CHAT_ACCESS_DENIED' }) });
+    const joinUnknown = await s
+      .timeout(3000)
+      .emitWithAck('join_chat', { session_id: crypto.randomUUID() });
+    expect(join).toEqual({
+      ok: false,
+      error: expect.objectContaining({ code: 'CHAT_ACCESS_DENIED' }),
+    });
     expect(joinUnknown).toEqual(join);
-    const send = await s.timeout(3000).emitWithAck('send_message', { session_id: sessionId, message: { content: 'x' } });
+    const send = await s
+      .timeout(3000)
+      .emitWithAck('send_message', { session_id: sessionId, message: { content: 'x' } });
     expect(send.ok === false && send.error.code).toBe('CHAT_ACCESS_DENIED');
     const type = await s.timeout(3000).emitWithAck('typing_start', { session_id: sessionId });
     expect(type.ok === false && type.error.code).toBe('CHAT_ACCESS_DENIED');
-    const react = await s.timeout(3000).emitWithAck('message_reaction', { message_id: msg.id, reaction: '❤️', session_id: sessionId });
+    const react = await s.timeout(3000).emitWithAck('message_reaction', {
+      message_id: msg.id,
+      reaction: '❤️',
+      session_id: sessionId,
+    });
     expect(react.ok === false && react.error.code).toBe('CHAT_ACCESS_DENIED');
   });
 
@@ -118,11 +150,17 @@ describe('socket: join, send, receive', () => {
     const c = await connect(client.token);
     const c2 = await connect(client.token);
     const r = await connect(reader.token);
-    for (const s of [c, c2, r]) await s.timeout(3000).emitWithAck('join_chat', { session_id: sessionId });
+    for (const s of [c, c2, r])
+      await s.timeout(3000).emitWithAck('join_chat', { session_id: sessionId });
     const ownTabs = collect(c2, 'user_typing');
     const started = nextEvent(r, 'user_typing');
     c.emit('typing_start');
-    expect(await started).toEqual({ user_id: client.id, user_name: `${client.firstName} ${client.lastName}`, is_typing: true, session_id: sessionId });
+    expect(await started).toEqual({
+      user_id: client.id,
+      user_name: `${client.firstName} ${client.lastName}`,
+      is_typing: true,
+      session_id: sessionId,
+    });
     const stopped = await nextEvent(r, 'user_typing', (e) => !e.is_typing, 8_000);
     expect(stopped.user_id).toBe(client.id);
     expect(ownTabs).toEqual([]);
@@ -142,14 +180,22 @@ describe('socket: join, send, receive', () => {
     expect(left).toEqual([]);
     await tab2.timeout(3000).emitWithAck('leave_chat', { session_id: sessionId });
     await sleep(300);
-    expect(left).toEqual([{ user_id: client.id, user_name: `${client.firstName} ${client.lastName}`, session_id: sessionId }]);
+    expect(left).toEqual([
+      {
+        user_id: client.id,
+        user_name: `${client.firstName} ${client.lastName}`,
+        session_id: sessionId,
+      },
+    ]);
   });
 
   it('join_chat with since_seq returns exactly what was missed, in order', async () => {
     const { client, reader, sessionId } = await t.factory.bookingChat();
     for (let i = 1; i <= 5; i++) await t.factory.message(client, sessionId, `m${i}`);
     const r = await connect(reader.token);
-    const ack = await r.timeout(3000).emitWithAck('join_chat', { session_id: sessionId, since_seq: 2 });
+    const ack = await r
+      .timeout(3000)
+      .emitWithAck('join_chat', { session_id: sessionId, since_seq: 2 });
     expect(ack.ok && ack.data.messages.map((m) => m.content)).toEqual(['m3', 'm4', 'm5']);
     expect(ack.ok && ack.data.last_seq).toBe(5);
     expect(ack.ok && ack.data.resync_required).toBe(false);

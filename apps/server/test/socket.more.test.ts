@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUserToken } from '../src/auth/token-verifier.js';
-import { type ClientSocket, collect, connectClient, nextEvent, openClient, sleep } from './support/sockets.js';
+import {
+  type ClientSocket,
+  collect,
+  connectClient,
+  nextEvent,
+  openClient,
+  sleep,
+} from './support/sockets.js';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from './support/test-app.js';
 
 let t: TestApp;
@@ -9,7 +16,10 @@ let baseUrl: string;
 const open: ClientSocket[] = [];
 
 beforeAll(async () => {
-  t = await startTestApp({ RATE_LIMIT_MESSAGES_PER_MINUTE: '10000', RATE_LIMIT_REACTIONS_PER_MINUTE: '5' });
+  t = await startTestApp({
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '10000',
+    RATE_LIMIT_REACTIONS_PER_MINUTE: '5',
+  });
   baseUrl = await t.listen();
 });
 afterAll(async () => {
@@ -27,7 +37,8 @@ async function joinedPair() {
   const chat = await t.factory.bookingChat();
   const c = await connect(chat.client.token);
   const r = await connect(chat.reader.token);
-  for (const s of [c, r]) await s.timeout(3000).emitWithAck('join_chat', { session_id: chat.sessionId });
+  for (const s of [c, r])
+    await s.timeout(3000).emitWithAck('join_chat', { session_id: chat.sessionId });
   return { ...chat, c, r };
 }
 
@@ -59,7 +70,9 @@ describe('socket connection', () => {
 
   it('refuses a browser from an origin that is not allowed, accepts FRONTEND_URL', async () => {
     const user = await t.factory.user('client');
-    const evil = openClient(baseUrl, user.token, { extraHeaders: { origin: 'http://evil.example' } });
+    const evil = openClient(baseUrl, user.token, {
+      extraHeaders: { origin: 'http://evil.example' },
+    });
     open.push(evil);
     const refused = await new Promise<boolean>((resolve) => {
       evil.once('connect_error', () => resolve(true));
@@ -73,10 +86,19 @@ describe('socket connection', () => {
   it('drops a connection that sends a frame over 64 KB', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const socket = await connect(client.token);
-    const gone = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
-    socket.emit('send_message', { session_id: sessionId, message: { content: 'x'.repeat(70 * 1024) } });
+    const gone = new Promise<string>((resolve) =>
+      socket.once('disconnect', (reason) => resolve(reason)),
+    );
+    socket.emit('send_message', {
+      session_id: sessionId,
+      message: { content: 'x'.repeat(70 * 1024) },
+    });
     expect(await gone).toBe('transport close');
-    const list = await t.app.inject({ method: 'GET', url: `/api/chat/messages?session_id=${sessionId}`, headers: client.auth });
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/api/chat/messages?session_id=${sessionId}`,
+      headers: client.auth,
+    });
     expect(list.json().data.messages).toEqual([]);
   });
 
@@ -87,7 +109,9 @@ describe('socket connection', () => {
     const ack = await socket.timeout(3000).emitWithAck('join_chat', { session_id: 'not-a-uuid' });
     expect(ack.ok).toBe(false);
     expect(ack.ok === false && ack.error.code).toBe('VALIDATION_ERROR');
-    expect(await errorEvent).toEqual(expect.objectContaining({ code: 'VALIDATION_ERROR', error: 'Invalid request data' }));
+    expect(await errorEvent).toEqual(
+      expect.objectContaining({ code: 'VALIDATION_ERROR', error: 'Invalid request data' }),
+    );
   });
 });
 
@@ -96,7 +120,11 @@ describe('socket events', () => {
     const { client, reader, sessionId, c, r } = await joinedPair();
     const msg = await t.factory.message(client, sessionId, 'react to me');
     const update = nextEvent(c, 'message_reaction_update');
-    const added = await r.timeout(3000).emitWithAck('message_reaction', { message_id: msg.id, reaction: '❤️', session_id: sessionId });
+    const added = await r.timeout(3000).emitWithAck('message_reaction', {
+      message_id: msg.id,
+      reaction: '❤️',
+      session_id: sessionId,
+    });
     expect(added.ok && added.data.action).toBe('added');
     expect(await update).toEqual({
       message_id: msg.id,
@@ -107,9 +135,19 @@ describe('socket events', () => {
       action: 'added',
       reactions: [{ reaction: '❤️', count: 1, user_ids: [reader.id] }],
     });
-    const removed = await r.timeout(3000).emitWithAck('message_reaction', { message_id: msg.id, reaction: '❤️', session_id: sessionId });
-    expect(removed.ok && removed.data).toEqual(expect.objectContaining({ action: 'removed', reactions: [] }));
-    const refused = await r.timeout(3000).emitWithAck('message_reaction', { message_id: msg.id, reaction: 'lol', session_id: sessionId });
+    const removed = await r.timeout(3000).emitWithAck('message_reaction', {
+      message_id: msg.id,
+      reaction: '❤️',
+      session_id: sessionId,
+    });
+    expect(removed.ok && removed.data).toEqual(
+      expect.objectContaining({ action: 'removed', reactions: [] }),
+    );
+    const refused = await r.timeout(3000).emitWithAck('message_reaction', {
+      message_id: msg.id,
+      reaction: 'lol',
+      session_id: sessionId,
+    });
     expect(refused.ok === false && refused.error.code).toBe('VALIDATION_ERROR');
   });
 
@@ -118,7 +156,13 @@ describe('socket events', () => {
     const msg = await t.factory.message(client, sessionId, 'spam target');
     const results = [];
     for (let i = 0; i < 6; i++) {
-      results.push(await r.timeout(3000).emitWithAck('message_reaction', { message_id: msg.id, reaction: '👍', session_id: sessionId }));
+      results.push(
+        await r.timeout(3000).emitWithAck('message_reaction', {
+          message_id: msg.id,
+          reaction: '👍',
+          session_id: sessionId,
+        }),
+      );
     }
     expect(results.slice(0, 5).every((a) => a.ok)).toBe(true);
     expect(results[5]?.ok === false && results[5].error.code).toBe('RATE_LIMIT_EXCEEDED');
@@ -131,9 +175,19 @@ describe('socket events', () => {
     const viaSocket = nextEvent(c, 'messages_read');
     const ack = await r.timeout(3000).emitWithAck('mark_read', { message_id: first.id });
     expect(ack.ok && ack.data.last_read_seq).toBe(first.seq);
-    expect(await viaSocket).toEqual(expect.objectContaining({ session_id: sessionId, user_id: reader.id, last_read_seq: first.seq }));
+    expect(await viaSocket).toEqual(
+      expect.objectContaining({
+        session_id: sessionId,
+        user_id: reader.id,
+        last_read_seq: first.seq,
+      }),
+    );
     const viaRest = nextEvent(c, 'messages_read');
-    await t.app.inject({ method: 'PUT', url: `/api/chat/messages/${second.id}/read`, headers: reader.auth });
+    await t.app.inject({
+      method: 'PUT',
+      url: `/api/chat/messages/${second.id}/read`,
+      headers: reader.auth,
+    });
     expect((await viaRest).last_read_seq).toBe(second.seq);
   });
 
@@ -141,9 +195,15 @@ describe('socket events', () => {
     const { client, reader, sessionId, c } = await joinedPair();
     const otherDevice = await connect(reader.token);
     const activity = nextEvent(otherDevice, 'chat_activity');
-    const sent = await c.timeout(3000).emitWithAck('send_message', { session_id: sessionId, message: { content: 'ping' } });
+    const sent = await c
+      .timeout(3000)
+      .emitWithAck('send_message', { session_id: sessionId, message: { content: 'ping' } });
     expect(await activity).toEqual(
-      expect.objectContaining({ session_id: sessionId, message_id: sent.ok ? sent.data.message_id : '', sender_id: client.id }),
+      expect.objectContaining({
+        session_id: sessionId,
+        message_id: sent.ok ? sent.data.message_id : '',
+        sender_id: client.id,
+      }),
     );
   });
 
@@ -151,7 +211,12 @@ describe('socket events', () => {
     const { client, reader, sessionId, c, r } = await joinedPair();
     const atClient = collect(c, 'new_message');
     const atReader = collect(r, 'new_message');
-    await t.app.inject({ method: 'POST', url: '/api/chat/messages', headers: client.auth, payload: { session_id: sessionId, content: 'over rest' } });
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/chat/messages',
+      headers: client.auth,
+      payload: { session_id: sessionId, content: 'over rest' },
+    });
     await t.app.inject({
       method: 'POST',
       url: '/trpc/messages.send',
@@ -167,8 +232,12 @@ describe('socket events', () => {
     const { sessionId, c, r } = await joinedPair();
     const atReader = collect(r, 'new_message');
     const id = randomUUID();
-    const a = await c.timeout(3000).emitWithAck('send_message', { session_id: sessionId, message: { id, content: 'once' } });
-    const b = await c.timeout(3000).emitWithAck('send_message', { session_id: sessionId, message: { id, content: 'once' } });
+    const a = await c
+      .timeout(3000)
+      .emitWithAck('send_message', { session_id: sessionId, message: { id, content: 'once' } });
+    const b = await c
+      .timeout(3000)
+      .emitWithAck('send_message', { session_id: sessionId, message: { id, content: 'once' } });
     expect(a).toEqual(b);
     await sleep(300);
     expect(atReader.map((m) => m.id)).toEqual([id]);
@@ -182,8 +251,12 @@ describe('socket events', () => {
       await small.factory.message(client, sessionId, 'rest 1');
       const socket = await connectClient(url, client.token);
       open.push(socket);
-      const second = await socket.timeout(3000).emitWithAck('send_message', { session_id: sessionId, message: { content: 'socket 2' } });
-      const third = await socket.timeout(3000).emitWithAck('send_message', { session_id: sessionId, message: { content: 'socket 3' } });
+      const second = await socket
+        .timeout(3000)
+        .emitWithAck('send_message', { session_id: sessionId, message: { content: 'socket 2' } });
+      const third = await socket
+        .timeout(3000)
+        .emitWithAck('send_message', { session_id: sessionId, message: { content: 'socket 3' } });
       expect(second.ok).toBe(true);
       expect(third.ok === false && third.error.code).toBe('RATE_LIMIT_EXCEEDED');
     } finally {
@@ -195,7 +268,9 @@ describe('socket events', () => {
     const { client, reader, sessionId } = await t.factory.bookingChat();
     for (let i = 0; i < 502; i++) await t.factory.message(client, sessionId, `n${i}`);
     const r = await connect(reader.token);
-    const ack = await r.timeout(5000).emitWithAck('join_chat', { session_id: sessionId, since_seq: 0 });
+    const ack = await r
+      .timeout(5000)
+      .emitWithAck('join_chat', { session_id: sessionId, since_seq: 0 });
     expect(ack.ok && ack.data.resync_required).toBe(true);
     expect(ack.ok && ack.data.messages.length).toBe(500);
     expect(ack.ok && ack.data.messages[0]?.seq).toBe(1);

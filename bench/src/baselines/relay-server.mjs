@@ -21,17 +21,27 @@ const http = createServer((request, response) => {
   response.end();
 });
 // The chat server's settings that shape a connection's cost.
-const io = new Server(http, { maxHttpBufferSize: 64 * 1024, pingInterval: 25_000, pingTimeout: 20_000 });
+const io = new Server(http, {
+  maxHttpBufferSize: 64 * 1024,
+  pingInterval: 25_000,
+  pingTimeout: 20_000,
+});
 const seqs = new Map();
 
 io.on('connection', (socket) => {
-  const userId = typeof socket.handshake.auth?.user_id === 'string' ? socket.handshake.auth.user_id : null;
+  const userId =
+    typeof socket.handshake.auth?.user_id === 'string' ? socket.handshake.auth.user_id : null;
   socket.emit('authenticated', { user: { id: userId } });
 
   socket.on('join_chat', (payload, ack) => {
     const room = `session:${payload?.session_id}`;
     socket.join(room);
-    const data = { session_id: payload?.session_id, last_seq: seqs.get(room) ?? 0, messages: [], resync_required: false };
+    const data = {
+      session_id: payload?.session_id,
+      last_seq: seqs.get(room) ?? 0,
+      messages: [],
+      resync_required: false,
+    };
     if (typeof ack === 'function') ack({ ok: true, data });
   });
 
@@ -50,14 +60,17 @@ io.on('connection', (socket) => {
     };
     io.to(room).emit('new_message', message);
     if (typeof ack === 'function') {
-      ack({ ok: true, data: { message_id: message.id, session_id: message.session_id, seq, created_at } });
+      ack({
+        ok: true,
+        data: { message_id: message.id, session_id: message.session_id, seq, created_at },
+      });
     }
   });
 });
 
 http.listen(port, '127.0.0.1');
 const stop = () => {
-  io.close();
+  void io.close();
   process.exit(0);
 };
 process.on('SIGTERM', stop);

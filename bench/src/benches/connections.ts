@@ -2,7 +2,13 @@ import { rmSync } from 'node:fs';
 import { createBenchDatabase, seedBookingSessions } from '../lib/db.js';
 import { LoadGenerator } from '../lib/processes.js';
 import type { BenchOutput, Target } from '../lib/report.js';
-import { type ChatServer, type RelayServer, signToken, startChatServer, startRelay } from '../lib/server.js';
+import {
+  type ChatServer,
+  type RelayServer,
+  signToken,
+  startChatServer,
+  startRelay,
+} from '../lib/server.js';
 import { fmt, log, ratio, round, sleep } from '../lib/util.js';
 import type { Expected } from '../loadgen/connections.js';
 
@@ -49,11 +55,19 @@ async function measureMemory(
   const rssEmpty = await settledRss(proc);
   const tenth = Math.floor(specs.length / 10);
   const t0 = Date.now();
-  await lg.call('connOpen', { key, url, specs: specs.slice(0, tenth), reconnection, concurrency: 100, label }, 900_000);
+  await lg.call(
+    'connOpen',
+    { key, url, specs: specs.slice(0, tenth), reconnection, concurrency: 100, label },
+    900_000,
+  );
   const open1 = Date.now() - t0;
   const rssTenth = await settledRss(proc);
   const t1 = Date.now();
-  await lg.call('connOpen', { key, url, specs: specs.slice(tenth), reconnection, concurrency: 100, label }, 900_000);
+  await lg.call(
+    'connOpen',
+    { key, url, specs: specs.slice(tenth), reconnection, concurrency: 100, label },
+    900_000,
+  );
   const openMs = open1 + (Date.now() - t1);
   const rssFull = await settledRss(proc);
   return {
@@ -98,7 +112,9 @@ export async function runConnections(): Promise<BenchOutput> {
       false,
       'bare connect',
     );
-    log(`connections: bare ${fmt(bare.kibPerConnection, 1)} KiB per connection (RSS ${bare.rssEmptyMiB} -> ${bare.rssFullMiB} MiB)`);
+    log(
+      `connections: bare ${fmt(bare.kibPerConnection, 1)} KiB per connection (RSS ${bare.rssEmptyMiB} -> ${bare.rssFullMiB} MiB)`,
+    );
     await lg.call('connClose', { key: 'bare' });
     await relay.stop();
     relay = undefined;
@@ -106,24 +122,33 @@ export async function runConnections(): Promise<BenchOutput> {
     log('connections: the service');
     const tokens = new Map(specs.map((s) => [s.userId, signToken(s.userId)]));
     const chatSpecs = specs.map((s) => ({ ...s, token: tokens.get(s.userId) ?? null }));
-    const chat = await measureMemory(lg, 'chat', server.url, server.proc, chatSpecs, true, 'service connect');
-    log(`connections: service ${fmt(chat.kibPerConnection, 1)} KiB per connection (RSS ${chat.rssEmptyMiB} -> ${chat.rssFullMiB} MiB)`);
+    const chat = await measureMemory(
+      lg,
+      'chat',
+      server.url,
+      server.proc,
+      chatSpecs,
+      true,
+      'service connect',
+    );
+    log(
+      `connections: service ${fmt(chat.kibPerConnection, 1)} KiB per connection (RSS ${chat.rssEmptyMiB} -> ${chat.rssFullMiB} MiB)`,
+    );
 
     // Messages before the deploy arrive live.
     const active = pairs.slice(0, ACTIVE_SESSIONS);
-    const before = await lg.call<Array<{ sessionId: string; senderId: string; id: string | null; status: number }>>(
-      'restSend',
-      {
-        url: server.url,
-        concurrency: 16,
-        messages: active.map((p, i) => ({
-          token: tokens.get(p.clientId),
-          sessionId: p.sessionId,
-          senderId: p.clientId,
-          content: `before the deploy ${i}`,
-        })),
-      },
-    );
+    const before = await lg.call<
+      Array<{ sessionId: string; senderId: string; id: string | null; status: number }>
+    >('restSend', {
+      url: server.url,
+      concurrency: 16,
+      messages: active.map((p, i) => ({
+        token: tokens.get(p.clientId),
+        sessionId: p.sessionId,
+        senderId: p.clientId,
+        content: `before the deploy ${i}`,
+      })),
+    });
 
     log('connections: deploy: SIGTERM, a new process on the same port, every socket reconnects');
     await lg.call('connMark', { key: 'chat' });
@@ -138,24 +163,27 @@ export async function runConnections(): Promise<BenchOutput> {
       dataDir: oldServer.dataDir,
     });
     const readyAt = Date.now();
-    log(`connections: old process gone in ${fmt((downAt - stoppedAt) / 1000, 2)} s, new one ready ${fmt((readyAt - downAt) / 1000, 2)} s later`);
-    // Messages while the sockets come back: live for those already back, catch-up for the rest.
-    const during = await lg.call<Array<{ sessionId: string; senderId: string; id: string | null; status: number }>>(
-      'restSend',
-      {
-        url: server.url,
-        concurrency: 16,
-        messages: active.map((p, i) => ({
-          token: tokens.get(p.readerId),
-          sessionId: p.sessionId,
-          senderId: p.readerId,
-          content: `during the deploy ${i}`,
-        })),
-      },
+    log(
+      `connections: old process gone in ${fmt((downAt - stoppedAt) / 1000, 2)} s, new one ready ${fmt((readyAt - downAt) / 1000, 2)} s later`,
     );
+    // Messages while the sockets come back: live for those already back, catch-up for the rest.
+    const during = await lg.call<
+      Array<{ sessionId: string; senderId: string; id: string | null; status: number }>
+    >('restSend', {
+      url: server.url,
+      concurrency: 16,
+      messages: active.map((p, i) => ({
+        token: tokens.get(p.readerId),
+        sessionId: p.sessionId,
+        senderId: p.readerId,
+        content: `during the deploy ${i}`,
+      })),
+    });
     const sentAll = [...before, ...during];
     const refused = sentAll.filter((m) => m.id === null).length;
-    const expected: Expected[] = sentAll.flatMap((m) => (m.id ? [{ sessionId: m.sessionId, senderId: m.senderId, id: m.id }] : []));
+    const expected: Expected[] = sentAll.flatMap((m) =>
+      m.id ? [{ sessionId: m.sessionId, senderId: m.senderId, id: m.id }] : [],
+    );
     const result = await lg.call<{
       markAt: number;
       sockets: number;
@@ -210,7 +238,10 @@ export async function runConnections(): Promise<BenchOutput> {
       `Socket.IO client reconnection delay 1-5 s (its defaults), so the first ${fmt(reconnect.firstBackAfterReadyS, 1)} s after "ready" are the clients' back-off`,
       `Opening ${COUNT} sockets (connect + auth + join_chat, 100 at a time) took ${fmt(chat.openSeconds, 1)} s on the service vs ${fmt(bare.openSeconds, 1)} s bare`,
     ];
-    if (COUNT !== 10_000) notes.push(`Ran with ${COUNT} sockets, not the issue's 10,000 (BENCH_CONNECTIONS / BENCH_QUICK)`);
+    if (COUNT !== 10_000)
+      notes.push(
+        `Ran with ${COUNT} sockets, not the issue's 10,000 (BENCH_CONNECTIONS / BENCH_QUICK)`,
+      );
     return {
       name: 'connections',
       columns: [
@@ -235,7 +266,14 @@ export async function runConnections(): Promise<BenchOutput> {
       ],
       targets,
       notes,
-      figures: { count: COUNT, activeSessions: ACTIVE_SESSIONS, bare, service: chat, ratio: round(memRatio, 3), reconnect },
+      figures: {
+        count: COUNT,
+        activeSessions: ACTIVE_SESSIONS,
+        bare,
+        service: chat,
+        ratio: round(memRatio, 3),
+        reconnect,
+      },
     };
   } finally {
     await lg.close();

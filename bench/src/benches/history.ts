@@ -16,7 +16,13 @@ const SAMPLES = quick ? 200 : 1_000;
 const OFFSET_SAMPLES = quick ? 10 : 40;
 
 /** `count` messages in one session, alternating senders, straight into the table. */
-async function bulkMessages(pool: pg.Pool, sessionId: string, a: string, b: string, count: number): Promise<void> {
+async function bulkMessages(
+  pool: pg.Pool,
+  sessionId: string,
+  a: string,
+  b: string,
+  count: number,
+): Promise<void> {
   await pool.query(
     `INSERT INTO chat_messages (id, session_id, seq, sender_id, type, content, metadata, created_at)
      SELECT gen_random_uuid(), $1::uuid, g, CASE WHEN g % 2 = 0 THEN $2::uuid ELSE $3::uuid END, 'text',
@@ -30,13 +36,19 @@ async function bulkMessages(pool: pg.Pool, sessionId: string, a: string, b: stri
     [sessionId, count],
   );
   // The reader has read all but the last 10.
-  await pool.query(`UPDATE chat_participants SET last_read_seq = $2 WHERE session_id = $1`, [sessionId, count - 10]);
+  await pool.query(`UPDATE chat_participants SET last_read_seq = $2 WHERE session_id = $1`, [
+    sessionId,
+    count - 10,
+  ]);
 }
 
 /** A user in `count` sessions (each with a different counterpart, 5 messages, 3 unread). */
 async function seedManySessions(pool: pg.Pool, count: number): Promise<string> {
   const user = randomUUID();
-  await pool.query(`INSERT INTO profiles (id, first_name, last_name, role) VALUES ($1, 'Busy', 'Reader', 'reader')`, [user]);
+  await pool.query(
+    `INSERT INTO profiles (id, first_name, last_name, role) VALUES ($1, 'Busy', 'Reader', 'reader')`,
+    [user],
+  );
   await pool.query(
     `WITH n AS (SELECT g, gen_random_uuid() AS other, gen_random_uuid() AS booking, gen_random_uuid() AS session
                 FROM generate_series(1, $2::int) g),
@@ -58,10 +70,10 @@ async function seedManySessions(pool: pg.Pool, count: number): Promise<string> {
 }
 
 async function messageIdAt(pool: pg.Pool, sessionId: string, seq: number): Promise<string> {
-  const { rows } = await pool.query<{ id: string }>('SELECT id FROM chat_messages WHERE session_id = $1 AND seq = $2', [
-    sessionId,
-    seq,
-  ]);
+  const { rows } = await pool.query<{ id: string }>(
+    'SELECT id FROM chat_messages WHERE session_id = $1 AND seq = $2',
+    [sessionId, seq],
+  );
   const id = rows[0]?.id;
   if (!id) throw new Error(`no message at seq ${seq}`);
   return id;
@@ -88,7 +100,9 @@ export async function runHistory(): Promise<BenchOutput> {
     await bulkMessages(db.pool, small.sessionId, small.clientId, small.readerId, SMALL);
     t = Date.now();
     const busy = await seedManySessions(db.pool, LIST_SESSIONS);
-    log(`history: a user in ${LIST_SESSIONS} sessions seeded in ${fmt((Date.now() - t) / 1000, 1)} s; VACUUM ANALYZE`);
+    log(
+      `history: a user in ${LIST_SESSIONS} sessions seeded in ${fmt((Date.now() - t) / 1000, 1)} s; VACUUM ANALYZE`,
+    );
     await db.pool.query('VACUUM ANALYZE');
 
     const depth = Math.floor(BIG * 0.9);
@@ -104,24 +118,84 @@ export async function runHistory(): Promise<BenchOutput> {
     const url = (sessionId: string, query: string) =>
       `${server?.url}/api/chat/messages?session_id=${sessionId}&limit=${PAGE}${query}`;
     const cases: HttpCase[] = [
-      { name: 'newest 1k', url: url(small.sessionId, ''), token: smallToken, count: SAMPLES, expectItems: PAGE },
+      {
+        name: 'newest 1k',
+        url: url(small.sessionId, ''),
+        token: smallToken,
+        count: SAMPLES,
+        expectItems: PAGE,
+      },
       { name: 'newest 1M', url: url(big.sessionId, ''), token, count: SAMPLES, expectItems: PAGE },
-      { name: 'keyset shallow 1k', url: url(small.sessionId, `&before_message_id=${anchors.smallShallow}`), token: smallToken, count: SAMPLES, expectItems: PAGE },
-      { name: 'keyset shallow 1M', url: url(big.sessionId, `&before_message_id=${anchors.bigShallow}`), token, count: SAMPLES, expectItems: PAGE },
-      { name: 'keyset deep 1k', url: url(small.sessionId, `&before_message_id=${anchors.smallDeep}`), token: smallToken, count: SAMPLES, expectItems: PAGE },
-      { name: 'keyset deep 1M', url: url(big.sessionId, `&before_message_id=${anchors.bigDeep}`), token, count: SAMPLES, expectItems: PAGE },
-      { name: 'page=N deep 1k', url: url(small.sessionId, `&page=${Math.floor(SMALL * 0.9) / PAGE + 1}`), token: smallToken, count: SAMPLES, expectItems: PAGE },
-      { name: 'session list (1,000 sessions)', url: `${server.url}/api/chat/sessions`, token: busyToken, count: SAMPLES, expectItems: 20 },
-      { name: 'session list, limit 100', url: `${server.url}/api/chat/sessions?limit=100`, token: busyToken, count: SAMPLES, expectItems: 100 },
+      {
+        name: 'keyset shallow 1k',
+        url: url(small.sessionId, `&before_message_id=${anchors.smallShallow}`),
+        token: smallToken,
+        count: SAMPLES,
+        expectItems: PAGE,
+      },
+      {
+        name: 'keyset shallow 1M',
+        url: url(big.sessionId, `&before_message_id=${anchors.bigShallow}`),
+        token,
+        count: SAMPLES,
+        expectItems: PAGE,
+      },
+      {
+        name: 'keyset deep 1k',
+        url: url(small.sessionId, `&before_message_id=${anchors.smallDeep}`),
+        token: smallToken,
+        count: SAMPLES,
+        expectItems: PAGE,
+      },
+      {
+        name: 'keyset deep 1M',
+        url: url(big.sessionId, `&before_message_id=${anchors.bigDeep}`),
+        token,
+        count: SAMPLES,
+        expectItems: PAGE,
+      },
+      {
+        name: 'page=N deep 1k',
+        url: url(small.sessionId, `&page=${Math.floor(SMALL * 0.9) / PAGE + 1}`),
+        token: smallToken,
+        count: SAMPLES,
+        expectItems: PAGE,
+      },
+      {
+        name: 'session list (1,000 sessions)',
+        url: `${server.url}/api/chat/sessions`,
+        token: busyToken,
+        count: SAMPLES,
+        expectItems: 20,
+      },
+      {
+        name: 'session list, limit 100',
+        url: `${server.url}/api/chat/sessions?limit=100`,
+        token: busyToken,
+        count: SAMPLES,
+        expectItems: 100,
+      },
     ];
     log(`history: ${SAMPLES} requests per case, interleaved`);
-    const fast = await lg.call<HttpCaseResult[]>('httpCases', { cases, warmup: 20, label: 'history' }, 1_800_000);
-    log(`history: page=N ${depth.toLocaleString('en-US')} deep in 1M (OFFSET), ${OFFSET_SAMPLES} requests`);
+    const fast = await lg.call<HttpCaseResult[]>(
+      'httpCases',
+      { cases, warmup: 20, label: 'history' },
+      1_800_000,
+    );
+    log(
+      `history: page=N ${depth.toLocaleString('en-US')} deep in 1M (OFFSET), ${OFFSET_SAMPLES} requests`,
+    );
     const slow = await lg.call<HttpCaseResult[]>(
       'httpCases',
       {
         cases: [
-          { name: 'page=N deep 1M', url: url(big.sessionId, `&page=${depth / PAGE + 1}`), token, count: OFFSET_SAMPLES, expectItems: PAGE },
+          {
+            name: 'page=N deep 1M',
+            url: url(big.sessionId, `&page=${depth / PAGE + 1}`),
+            token,
+            count: OFFSET_SAMPLES,
+            expectItems: PAGE,
+          },
         ],
         warmup: 2,
         label: 'offset',
@@ -144,10 +218,18 @@ export async function runHistory(): Promise<BenchOutput> {
         met: keysetRatio <= 1.3,
         measured: `${fmt(keysetRatio, 2)}x p50 (${fmt(keysetRatioP99, 2)}x p99)`,
       },
-      { name: 'session list of 1,000 sessions p99 < 20 ms', met: list.p99 < 20, measured: `${fmt(list.p99, 1)} ms` },
+      {
+        name: 'session list of 1,000 sessions p99 < 20 ms',
+        met: list.p99 < 20,
+        measured: `${fmt(list.p99, 1)} ms`,
+      },
     ];
-    const notes = all.map((c) => `${c.name}: p50/p99/p99.9 ${pcts(c.ms, 2)} ms (n=${c.ms.n}${c.errors ? `, ${c.errors} errors` : ''}${c.wrongShape ? `, ${c.wrongShape} wrong shape` : ''})`);
-    if (failures.length > 0) notes.push(`FAILED requests in: ${failures.map((f) => f.name).join(', ')}`);
+    const notes = all.map(
+      (c) =>
+        `${c.name}: p50/p99/p99.9 ${pcts(c.ms, 2)} ms (n=${c.ms.n}${c.errors ? `, ${c.errors} errors` : ''}${c.wrongShape ? `, ${c.wrongShape} wrong shape` : ''})`,
+    );
+    if (failures.length > 0)
+      notes.push(`FAILED requests in: ${failures.map((f) => f.name).join(', ')}`);
     return {
       name: 'history',
       columns: [
@@ -184,7 +266,10 @@ export async function runHistory(): Promise<BenchOutput> {
           keysetDeepVsShallow1MP99: round(keysetRatioP99, 3),
           newest1MVs1k: round(ratio(by('newest 1M').p50, by('newest 1k').p50), 3),
           keysetDeep1MVs1k: round(ratio(by('keyset deep 1M').p50, by('keyset deep 1k').p50), 3),
-          offsetDeepVsKeysetDeep1M: round(ratio(by('page=N deep 1M').p50, by('keyset deep 1M').p50), 1),
+          offsetDeepVsKeysetDeep1M: round(
+            ratio(by('page=N deep 1M').p50, by('keyset deep 1M').p50),
+            1,
+          ),
         },
       },
     };

@@ -2,7 +2,13 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BenchDatabase, createBenchDatabase, seedBookingSessions } from '../lib/db.js';
-import { machineJiffies, postgresCpuSeconds, preparePgbench, type PgbenchResult, runPgbench } from '../lib/pgbench.js';
+import {
+  machineJiffies,
+  type PgbenchResult,
+  postgresCpuSeconds,
+  preparePgbench,
+  runPgbench,
+} from '../lib/pgbench.js';
 import { LoadGenerator } from '../lib/processes.js';
 import type { BenchOutput, Target } from '../lib/report.js';
 import {
@@ -43,7 +49,8 @@ async function transactions(db: BenchDatabase): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-const medianOf = (trials: TrialResult[], pick: (t: TrialResult) => number) => median(trials.map(pick));
+const medianOf = (trials: TrialResult[], pick: (t: TrialResult) => number) =>
+  median(trials.map(pick));
 
 /**
  * `send`: 200 booking sessions, client and reader connected and joined, both sending.
@@ -85,7 +92,11 @@ export async function runSend(): Promise<BenchOutput> {
     if (COMPARE) {
       // The same load on another build, its own database, interleaved with this one.
       compareDb = await createBenchDatabase('sendcmp');
-      const other = await startChatServer({ name: `send-${COMPARE.label}`, databaseUrl: compareDb.url, main: COMPARE.main });
+      const other = await startChatServer({
+        name: `send-${COMPARE.label}`,
+        databaseUrl: compareDb.url,
+        main: COMPARE.main,
+      });
       compare = { server: other, db: compareDb, trials: [] };
       const otherPairs = await seedBookingSessions(compareDb.pool, SESSIONS);
       await lg.call('sendOpen', {
@@ -96,8 +107,21 @@ export async function runSend(): Promise<BenchOutput> {
       });
     }
 
-    const trial = (key: string, mode: 'closed' | 'open', durationMs: number, label: string, rate?: number) =>
-      lg.call<TrialResult>('sendTrial', { key, mode, rate, durationMs, warmupMs: WARMUP_MS, label });
+    const trial = (
+      key: string,
+      mode: 'closed' | 'open',
+      durationMs: number,
+      label: string,
+      rate?: number,
+    ) =>
+      lg.call<TrialResult>('sendTrial', {
+        key,
+        mode,
+        rate,
+        durationMs,
+        warmupMs: WARMUP_MS,
+        label,
+      });
 
     log('send: warm-up (not measured)');
     await trial('relay', 'closed', 3_000, 'relay warm-up');
@@ -137,9 +161,13 @@ export async function runSend(): Promise<BenchOutput> {
       });
       if (compare) {
         log(`send: round ${round}/${ROUNDS}: ${COMPARE?.label} build, closed loop`);
-        compare.trials.push(await trial('compare', 'closed', TRIAL_MS, `${COMPARE?.label} r${round}`));
+        compare.trials.push(
+          await trial('compare', 'closed', TRIAL_MS, `${COMPARE?.label} r${round}`),
+        );
       }
-      log(`send: round ${round}/${ROUNDS}: pgbench, ${PGBENCH_CLIENTS} clients, one row per transaction`);
+      log(
+        `send: round ${round}/${ROUNDS}: pgbench, ${PGBENCH_CLIENTS} clients, one row per transaction`,
+      );
       pgbench.push(await runPgbench(db.name, script, PGBENCH_CLIENTS, PGBENCH_S));
       const lastRelay = relayTrials.at(-1);
       log(
@@ -162,10 +190,12 @@ export async function runSend(): Promise<BenchOutput> {
     }
 
     log('send: checking every acknowledged message: delivered once, and stored');
-    const relayCheck = await lg.call<{ acked: number; deliveredOnce: number; missing: number; duplicated: number }>(
-      'sendVerify',
-      { key: 'relay', idsFile: `${idsFile}.relay` },
-    );
+    const relayCheck = await lg.call<{
+      acked: number;
+      deliveredOnce: number;
+      missing: number;
+      duplicated: number;
+    }>('sendVerify', { key: 'relay', idsFile: `${idsFile}.relay` });
     const chatCheck = await lg.call<{
       sent: number;
       acked: number;
@@ -223,11 +253,17 @@ export async function runSend(): Promise<BenchOutput> {
       {
         name: 'delivery p99 < 50 ms at half throughput',
         met: half !== undefined && half.deliveryMs.p99 < 50,
-        measured: half ? `${fmt(half.deliveryMs.p99)} ms at ${fmt(half.targetRate ?? 0, 0)}/s` : 'not measured',
+        measured: half
+          ? `${fmt(half.deliveryMs.p99)} ms at ${fmt(half.targetRate ?? 0, 0)}/s`
+          : 'not measured',
       },
       {
         name: 'every ack delivered once and stored',
-        met: chatCheck.missing === 0 && chatCheck.duplicated === 0 && stored === chatCheck.acked && seqGaps === 0,
+        met:
+          chatCheck.missing === 0 &&
+          chatCheck.duplicated === 0 &&
+          stored === chatCheck.acked &&
+          seqGaps === 0,
         measured: `${chatCheck.acked} acked, ${chatCheck.missing} missing, ${chatCheck.duplicated} duplicated, ${stored} in DB, ${seqGaps} sessions with seq gaps`,
       },
     ];
@@ -245,7 +281,10 @@ export async function runSend(): Promise<BenchOutput> {
       `CPU during the service's closed-loop trials (cores): server ${fmt(cpu.serverCores, 2)} (kernel ${fmt(cpu.serverSystemCores, 2)}), all postgres processes ${fmt(cpu.postgresCores, 2)}, load generator ${fmt(cpu.loadgenCores, 2)}; machine ${fmt(cpu.machineBusyPct, 0)}% busy (the bare relay used ${fmt(cpu.relayServerCores, 2)} cores for ${fmt(relayDeliveries, 0)} deliveries/s). Server CPU per message: ${fmt((cpu.serverCores / chatAcks) * 1000, 3)} ms vs relay ${fmt((cpu.relayServerCores / relayDeliveries) * 1000, 3)} ms; ${fmt(cpu.databaseTransactionsPerMessage, 3)} database transactions per message`,
       `Repository time per operation (mean ms x calls, closed-loop rounds): ${ops
         .slice(0, 8)
-        .map((o) => `${o.operation} ${fmt(o.meanMs, 2)}x${fmt(o.calls / Math.max(1, messagesInWindow), 2)}/msg`)
+        .map(
+          (o) =>
+            `${o.operation} ${fmt(o.meanMs, 2)}x${fmt(o.calls / Math.max(1, messagesInWindow), 2)}/msg`,
+        )
         .join(', ')}`,
       `Steps (target/s -> acked/s, delivery p50/p99/p99.9 ms): ${steps
         .map((s) => `${fmt(s.targetRate ?? 0, 0)} -> ${fmt(s.ackedPerS, 0)}: ${pcts(s.deliveryMs)}`)
@@ -306,7 +345,12 @@ export async function runSend(): Promise<BenchOutput> {
         senders: SESSIONS * 2,
         rounds: ROUNDS,
         trialSeconds: TRIAL_MS / 1000,
-        relay: { deliveriesPerS: round(relayDeliveries), latency: lat(relayTrials, 'deliveryMs'), trials: relayTrials, check: relayCheck },
+        relay: {
+          deliveriesPerS: round(relayDeliveries),
+          latency: lat(relayTrials, 'deliveryMs'),
+          trials: relayTrials,
+          check: relayCheck,
+        },
         service: {
           acksPerS: round(chatAcks),
           deliveriesPerS: round(chatDeliveries),

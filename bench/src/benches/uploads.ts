@@ -6,7 +6,7 @@ import { createBenchDatabase, seedBookingSessions } from '../lib/db.js';
 import { LoadGenerator, onExit } from '../lib/processes.js';
 import type { BenchOutput, Target } from '../lib/report.js';
 import { type ChatServer, signToken, startChatServer } from '../lib/server.js';
-import { fmt, freePort, log, median, pcts, ratio, REPO_ROOT, round, sleep } from '../lib/util.js';
+import { fmt, freePort, log, median, pcts, REPO_ROOT, ratio, round, sleep } from '../lib/util.js';
 import type { RunResult } from '../loadgen/uploads.js';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -63,16 +63,33 @@ export async function runUploads(): Promise<BenchOutput> {
     scanned = await startChatServer({
       name: 'uploads-scan',
       databaseUrl: db.url,
-      env: { ALLOW_UNSCANNED_UPLOADS: 'false', CLAMAV_HOST: '127.0.0.1', CLAMAV_PORT: String(clamd.port) },
+      env: {
+        ALLOW_UNSCANNED_UPLOADS: 'false',
+        CLAMAV_HOST: '127.0.0.1',
+        CLAMAV_PORT: String(clamd.port),
+      },
     });
     unscanned = await startChatServer({ name: 'uploads-noscan', databaseUrl: db.url });
     const [pair] = await seedBookingSessions(db.pool, 1);
     if (!pair) throw new Error('seed failed');
     const token = signToken(pair.clientId);
     const upload = (server: ChatServer, count: number, concurrency: number) =>
-      lg.call<RunResult>('uploadRun', { url: server.url, token, sessionId: pair.sessionId, bytes: BYTES, count, concurrency });
+      lg.call<RunResult>('uploadRun', {
+        url: server.url,
+        token,
+        sessionId: pair.sessionId,
+        bytes: BYTES,
+        count,
+        concurrency,
+      });
     const scan = (count: number, concurrency: number) =>
-      lg.call<RunResult>('clamdRun', { host: '127.0.0.1', port: clamd.port, bytes: BYTES, count, concurrency });
+      lg.call<RunResult>('clamdRun', {
+        host: '127.0.0.1',
+        port: clamd.port,
+        bytes: BYTES,
+        count,
+        concurrency,
+      });
 
     log('uploads: warm-up');
     await scan(20, 1);
@@ -80,7 +97,11 @@ export async function runUploads(): Promise<BenchOutput> {
     await upload(unscanned, 20, 1);
 
     const seq = { scan: [] as RunResult[], pipeline: [] as RunResult[], noScan: [] as RunResult[] };
-    const conc = { scan: [] as RunResult[], pipeline: [] as RunResult[], noScan: [] as RunResult[] };
+    const conc = {
+      scan: [] as RunResult[],
+      pipeline: [] as RunResult[],
+      noScan: [] as RunResult[],
+    };
     for (let round = 1; round <= ROUNDS; round++) {
       log(`uploads: round ${round}/${ROUNDS}: one at a time (${SEQUENTIAL} each)`);
       seq.scan.push(await scan(SEQUENTIAL, 1));
@@ -94,7 +115,9 @@ export async function runUploads(): Promise<BenchOutput> {
         `uploads: round ${round}: p50 scan ${fmt(seq.scan.at(-1)?.ms.p50 ?? 0, 2)} ms, pipeline ${fmt(seq.pipeline.at(-1)?.ms.p50 ?? 0, 2)} ms, without scan ${fmt(seq.noScan.at(-1)?.ms.p50 ?? 0, 2)} ms`,
       );
     }
-    const { rows } = await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM chat_messages WHERE type = 'voice'`);
+    const { rows } = await db.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM chat_messages WHERE type = 'voice'`,
+    );
     const storedVoice = Number(rows[0]?.n ?? 0);
 
     const m = (runs: RunResult[], pick: (r: RunResult) => number) => median(runs.map(pick));
@@ -103,12 +126,19 @@ export async function runUploads(): Promise<BenchOutput> {
       p99: m(runs, (r) => r.ms.p99),
       p999: m(runs, (r) => r.ms.p999),
     });
-    const errors = [...seq.pipeline, ...seq.noScan, ...conc.pipeline, ...conc.noScan, ...seq.scan, ...conc.scan].reduce(
-      (a, r) => a + r.errors,
-      0,
-    );
+    const errors = [
+      ...seq.pipeline,
+      ...seq.noScan,
+      ...conc.pipeline,
+      ...conc.noScan,
+      ...seq.scan,
+      ...conc.scan,
+    ].reduce((a, r) => a + r.errors, 0);
     const latencyRatio = ratio(lat(seq.pipeline).p50, lat(seq.scan).p50);
-    const throughputRatio = ratio(m(conc.pipeline, (r) => r.perS), m(conc.scan, (r) => r.perS));
+    const throughputRatio = ratio(
+      m(conc.pipeline, (r) => r.perS),
+      m(conc.scan, (r) => r.perS),
+    );
     const targets: Target[] = [
       {
         name: 'pipeline time within 1.5x of the scan alone (p50, one at a time)',
@@ -118,7 +148,16 @@ export async function runUploads(): Promise<BenchOutput> {
     ];
     const notes = [
       `Without a scanner the same pipeline takes p50 ${fmt(lat(seq.noScan).p50, 2)} ms: scan ${fmt(lat(seq.scan).p50, 2)} + rest ${fmt(lat(seq.noScan).p50, 2)} ~ ${fmt(lat(seq.scan).p50 + lat(seq.noScan).p50, 2)} vs pipeline ${fmt(lat(seq.pipeline).p50, 2)} ms`,
-      `${CONCURRENCY} at a time: pipeline ${fmt(m(conc.pipeline, (r) => r.perS), 0)}/s, without scan ${fmt(m(conc.noScan, (r) => r.perS), 0)}/s, clamd alone ${fmt(m(conc.scan, (r) => r.perS), 0)}/s`,
+      `${CONCURRENCY} at a time: pipeline ${fmt(
+        m(conc.pipeline, (r) => r.perS),
+        0,
+      )}/s, without scan ${fmt(
+        m(conc.noScan, (r) => r.perS),
+        0,
+      )}/s, clamd alone ${fmt(
+        m(conc.scan, (r) => r.perS),
+        0,
+      )}/s`,
       `${storedVoice} voice messages stored; ${errors} errors`,
     ];
     return {
@@ -138,7 +177,13 @@ export async function runUploads(): Promise<BenchOutput> {
         pcts(lat(seq.pipeline), 2),
         `${fmt(latencyRatio, 2)}x`,
         fmt(lat(seq.noScan).p50, 2),
-        `${fmt(m(conc.pipeline, (r) => r.perS), 0)} / ${fmt(m(conc.scan, (r) => r.perS), 0)} (${fmt(throughputRatio, 2)}x)`,
+        `${fmt(
+          m(conc.pipeline, (r) => r.perS),
+          0,
+        )} / ${fmt(
+          m(conc.scan, (r) => r.perS),
+          0,
+        )} (${fmt(throughputRatio, 2)}x)`,
         String(errors),
       ],
       targets,

@@ -4,7 +4,8 @@ import { onExit } from './processes.js';
 import { log } from './util.js';
 
 /** The machine's PostgreSQL (trust auth on loopback); BENCH_PG_URL overrides the admin URL. */
-export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const PG_ADMIN_URL =
+  process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface BenchDatabase {
   name: string;
@@ -54,7 +55,10 @@ export async function createBenchDatabase(benchName: string): Promise<BenchDatab
     }
   };
   onExit(() => {
-    if (!dropped) log(`database ${name} was left behind (the run ended early); drop it with: dropdb -h 127.0.0.1 -U postgres ${name}`);
+    if (!dropped)
+      log(
+        `database ${name} was left behind (the run ended early); drop it with: dropdb -h 127.0.0.1 -U postgres ${name}`,
+      );
   });
   log(`database ${name} created`);
   return { name, url, pool, drop: dropNow };
@@ -64,7 +68,9 @@ export async function postgresVersion(): Promise<string | null> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
   try {
     await client.connect();
-    const { rows } = await client.query<{ v: string }>(`SELECT current_setting('server_version') AS v`);
+    const { rows } = await client.query<{ v: string }>(
+      `SELECT current_setting('server_version') AS v`,
+    );
     return rows[0]?.v ?? null;
   } catch {
     return null;
@@ -84,7 +90,11 @@ export interface SeededPair {
  * `count` bookings with their chat sessions (client and reader, both participants), inserted
  * with SQL directly: setup, not what is measured.
  */
-export async function seedBookingSessions(pool: pg.Pool, count: number, prefix = 'Bench'): Promise<SeededPair[]> {
+export async function seedBookingSessions(
+  pool: pg.Pool,
+  count: number,
+  prefix = 'Bench',
+): Promise<SeededPair[]> {
   const pairs: SeededPair[] = Array.from({ length: count }, () => ({
     sessionId: randomUUID(),
     bookingId: randomUUID(),

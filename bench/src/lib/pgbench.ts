@@ -13,7 +13,8 @@ export function findPgbench(): string {
         .filter((v) => existsSync(`${root}/${v}/bin/pgbench`))
         .sort((a, b) => Number(b) - Number(a))
     : [];
-  if (!versions[0]) throw new Error('pgbench not found under /usr/lib/postgresql/*/bin (set BENCH_PGBENCH)');
+  if (!versions[0])
+    throw new Error('pgbench not found under /usr/lib/postgresql/*/bin (set BENCH_PGBENCH)');
   return `${root}/${versions[0]}/bin/pgbench`;
 }
 
@@ -25,8 +26,11 @@ const SESSIONS = 200;
  */
 export async function preparePgbench(pool: pg.Pool): Promise<string> {
   const sender = '00000000-0000-4000-8000-ffffffffffff';
-  await pool.query(`INSERT INTO profiles (id, first_name, last_name, role) VALUES ($1, 'pgbench', 'sender', 'client')
-                    ON CONFLICT DO NOTHING`, [sender]);
+  await pool.query(
+    `INSERT INTO profiles (id, first_name, last_name, role) VALUES ($1, 'pgbench', 'sender', 'client')
+                    ON CONFLICT DO NOTHING`,
+    [sender],
+  );
   await pool.query(
     `INSERT INTO chat_sessions (id, session_type, status, created_by)
      SELECT ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, 'general', 'active', $1
@@ -64,31 +68,51 @@ export function runPgbench(
 ): Promise<PgbenchResult> {
   const bin = findPgbench();
   const args = [
-    '-h', '127.0.0.1', '-p', '5432', '-U', 'postgres',
-    '-n', '-M', 'prepared', '-c', String(clients), '-j', '2', '-T', String(seconds),
-    '-f', script, dbName,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    '5432',
+    '-U',
+    'postgres',
+    '-n',
+    '-M',
+    'prepared',
+    '-c',
+    String(clients),
+    '-j',
+    '2',
+    '-T',
+    String(seconds),
+    '-f',
+    script,
+    dbName,
   ];
   return new Promise((resolve, reject) => {
-    execFile(bin, args, { timeout: (seconds + 60) * 1000, maxBuffer: 10_000_000 }, (error, stdout, stderr) => {
-      if (error) {
-        reject(new Error(`pgbench failed: ${error.message}\n${stderr}`));
-        return;
-      }
-      const tps = /tps = ([\d.]+)/.exec(stdout);
-      const latency = /latency average = ([\d.]+) ms/.exec(stdout);
-      const tx = /number of transactions actually processed: (\d+)/.exec(stdout);
-      if (!tps) {
-        reject(new Error(`pgbench output not understood:\n${stdout}\n${stderr}`));
-        return;
-      }
-      resolve({
-        tps: Number(tps[1]),
-        latencyMsAvg: Number(latency?.[1] ?? Number.NaN),
-        transactions: Number(tx?.[1] ?? 0),
-        clients,
-        seconds,
-      });
-    });
+    execFile(
+      bin,
+      args,
+      { timeout: (seconds + 60) * 1000, maxBuffer: 10_000_000 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`pgbench failed: ${error.message}\n${stderr}`));
+          return;
+        }
+        const tps = /tps = ([\d.]+)/.exec(stdout);
+        const latency = /latency average = ([\d.]+) ms/.exec(stdout);
+        const tx = /number of transactions actually processed: (\d+)/.exec(stdout);
+        if (!tps) {
+          reject(new Error(`pgbench output not understood:\n${stdout}\n${stderr}`));
+          return;
+        }
+        resolve({
+          tps: Number(tps[1]),
+          latencyMsAvg: Number(latency?.[1] ?? Number.NaN),
+          transactions: Number(tx?.[1] ?? 0),
+          clients,
+          seconds,
+        });
+      },
+    );
   });
 }
 

@@ -147,7 +147,11 @@ export function spawnManaged(
   args: string[],
   options: { cwd?: string; env: NodeJS.ProcessEnv },
 ): Managed {
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Managed(name, child);
 }
 
@@ -163,7 +167,10 @@ type Message =
 export class LoadGenerator {
   private readonly proc: Managed;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
 
   constructor(name = 'load generator') {
     const entry = new URL('../loadgen/worker.ts', import.meta.url).pathname;

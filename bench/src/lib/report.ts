@@ -51,8 +51,16 @@ export function appendRow(output: BenchOutput, ctx: RunContext): void {
   const start = `<!-- bench:${output.name}:start -->`;
   const end = `<!-- bench:${output.name}:end -->`;
   const columns = ['date', 'commit', 'machine', ...output.columns, 'targets'];
-  const targets = output.targets.map((t) => `${t.met ? 'met' : 'MISSED'}: ${t.name} (${t.measured})`).join('; ');
-  const row = `| ${[ctx.date.slice(0, 16).replace('T', ' '), ctx.commit, ctx.machine, ...output.cells, targets]
+  const targets = output.targets
+    .map((t) => `${t.met ? 'met' : 'MISSED'}: ${t.name} (${t.measured})`)
+    .join('; ');
+  const row = `| ${[
+    ctx.date.slice(0, 16).replace('T', ' '),
+    ctx.commit,
+    ctx.machine,
+    ...output.cells,
+    targets,
+  ]
     .map((c) => c.replace(/\|/g, '\\|').replace(/\n/g, ' '))
     .join(' | ')} |`;
   let text = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, 'utf8') : HEADER;

@@ -4,7 +4,15 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Managed, spawnManaged } from './processes.js';
-import { freePort, log, REPO_ROOT, RESULTS_DIR, SERVER_DIR, SERVER_MAIN, waitUntil } from './util.js';
+import {
+  freePort,
+  log,
+  REPO_ROOT,
+  RESULTS_DIR,
+  SERVER_DIR,
+  SERVER_MAIN,
+  waitUntil,
+} from './util.js';
 
 export const BENCH_JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
 
@@ -18,7 +26,10 @@ const UNLIMITED = '1000000000';
 export function ensureServerBuild(): { builtAt: string; staleSources: string[] } {
   if (!existsSync(SERVER_MAIN) || process.env.BENCH_BUILD === '1') {
     log('building the server: pnpm --filter @chat/server... run build');
-    execFileSync('pnpm', ['--filter', '@chat/server...', 'run', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    execFileSync('pnpm', ['--filter', '@chat/server...', 'run', 'build'], {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+    });
   }
   const builtAtMs = statSync(SERVER_MAIN).mtimeMs;
   const stale: string[] = [];
@@ -33,7 +44,9 @@ export function ensureServerBuild(): { builtAt: string; staleSources: string[] }
   };
   walk(`${SERVER_DIR}/src`);
   if (stale.length > 0) {
-    log(`WARNING: apps/server/dist is older than ${stale.length} source file(s) (${stale.slice(0, 3).join(', ')}...)`);
+    log(
+      `WARNING: apps/server/dist is older than ${stale.length} source file(s) (${stale.slice(0, 3).join(', ')}...)`,
+    );
     log('         the figures are for the build; BENCH_BUILD=1 rebuilds first');
   }
   return { builtAt: new Date(builtAtMs).toISOString(), staleSources: stale };
@@ -45,7 +58,13 @@ export function signToken(userId: string, secret = BENCH_JWT_SECRET): string {
     (Buffer.isBuffer(value) ? value : Buffer.from(JSON.stringify(value))).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
   const head = b64({ alg: 'HS256', typ: 'JWT' });
-  const body = b64({ sub: userId, aud: 'authenticated', role: 'authenticated', iat: now, exp: now + 86_400 });
+  const body = b64({
+    sub: userId,
+    aud: 'authenticated',
+    role: 'authenticated',
+    iat: now,
+    exp: now + 86_400,
+  });
   const signature = createHmac('sha256', secret).update(`${head}.${body}`).digest();
   return `${head}.${body}.${b64(signature)}`;
 }
@@ -105,13 +124,22 @@ export async function startChatServer(options: ChatServerOptions): Promise<ChatS
   if (process.env.BENCH_CPU_PROF === '1') {
     const dir = `${RESULTS_DIR}/profiles`;
     mkdirSync(dir, { recursive: true });
-    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${options.name}-${Date.now()}.cpuprofile`);
+    nodeArgs.push(
+      '--cpu-prof',
+      `--cpu-prof-dir=${dir}`,
+      `--cpu-prof-name=${options.name}-${Date.now()}.cpuprofile`,
+    );
   }
   const main = options.main ?? SERVER_MAIN;
-  const proc = spawnManaged(`server ${options.name} :${port}`, process.execPath, [...nodeArgs, main], {
-    cwd: options.main ? dirname(dirname(options.main)) : SERVER_DIR,
-    env,
-  });
+  const proc = spawnManaged(
+    `server ${options.name} :${port}`,
+    process.execPath,
+    [...nodeArgs, main],
+    {
+      cwd: options.main ? dirname(dirname(options.main)) : SERVER_DIR,
+      env,
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   const healthy = await waitUntil(
     async () => {
@@ -199,7 +227,8 @@ export function dbOperations(
     const sumKey = `chat_db_query_duration_seconds_sum{operation="${op}"}`;
     const calls = count - (before.get(key) ?? 0);
     const total = (after.get(sumKey) ?? 0) - (before.get(sumKey) ?? 0);
-    if (calls > 0) rows.push({ operation: op, calls, meanMs: (total / calls) * 1000, totalS: total });
+    if (calls > 0)
+      rows.push({ operation: op, calls, meanMs: (total / calls) * 1000, totalS: total });
   }
   return rows.sort((a, b) => b.totalS - a.totalS);
 }

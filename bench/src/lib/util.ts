@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
 import { createServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root and the places the benchmarks use. */
@@ -58,7 +58,10 @@ export interface Summary {
 export function summarize(values: readonly number[]): Summary {
   const sorted = Float64Array.from(values).sort();
   const n = sorted.length;
-  const at = (q: number) => (n === 0 ? Number.NaN : (sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] ?? Number.NaN));
+  const at = (q: number) =>
+    n === 0
+      ? Number.NaN
+      : (sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] ?? Number.NaN);
   let sum = 0;
   for (const v of sorted) sum += v;
   return {
@@ -76,10 +79,13 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-export const round = (v: number, digits = 2) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);
+export const round = (v: number, digits = 2) =>
+  Number.isFinite(v) ? Number(v.toFixed(digits)) : v;
 
 /** "12.3 / 45.6 / 78.9" (p50 / p99 / p99.9), in ms. */
 export const pcts = (s: Pick<Summary, 'p50' | 'p99' | 'p999'>, digits = 1) =>
@@ -122,11 +128,18 @@ export const describeMachine = (m: MachineInfo) =>
 /** The commit benchmarked, with a mark when the working tree differs from it. */
 export function gitCommit(): string {
   try {
-    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'apps/server/src', 'packages/contracts/src'], {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
     }).trim();
+    const dirty = execFileSync(
+      'git',
+      ['status', '--porcelain', '--', 'apps/server/src', 'packages/contracts/src'],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      },
+    ).trim();
     return dirty ? `${sha}+dirty` : sha;
   } catch {
     return 'unknown';

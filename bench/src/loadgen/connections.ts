@@ -47,12 +47,18 @@ export interface Expected {
  * Waits (bounded) until every socket has rejoined since the mark and holds every expected
  * message of its session sent by someone else; reports when that happened, on the epoch clock.
  */
-export async function connAwait(args: { key: string; expected: Expected[]; timeoutMs: number; label: string }) {
+export async function connAwait(args: {
+  key: string;
+  expected: Expected[];
+  timeoutMs: number;
+  label: string;
+}) {
   const group = groups.get(args.key);
   const mark = marks.get(args.key);
   if (!group || !mark) throw new Error(`no socket group or mark for ${args.key}`);
   const bySession = new Map<string, Expected[]>();
-  for (const e of args.expected) bySession.set(e.sessionId, [...(bySession.get(e.sessionId) ?? []), e]);
+  for (const e of args.expected)
+    bySession.set(e.sessionId, [...(bySession.get(e.sessionId) ?? []), e]);
   const members = group.members;
   const backAt = new Array<number>(members.length).fill(0);
   const caughtUpAt = new Array<number>(members.length).fill(0);

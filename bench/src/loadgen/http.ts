@@ -1,4 +1,4 @@
-import { summarize, type Summary } from '../lib/util.js';
+import { type Summary, summarize } from '../lib/util.js';
 import { now, progress } from './sockets.js';
 
 export interface HttpCase {
@@ -23,13 +23,17 @@ async function once(c: HttpCase): Promise<{ ms: number; ok: boolean; shapeOk: bo
     headers: { authorization: `Bearer ${c.token}` },
     signal: AbortSignal.timeout(30_000),
   });
-  const body = (await response.json()) as { success?: boolean; data?: { messages?: unknown[]; sessions?: unknown[] } };
+  const body = (await response.json()) as {
+    success?: boolean;
+    data?: { messages?: unknown[]; sessions?: unknown[] };
+  };
   const ms = now() - t;
   const items = body.data?.messages ?? body.data?.sessions;
   return {
     ms,
     ok: response.ok && body.success === true,
-    shapeOk: c.expectItems === undefined || (Array.isArray(items) && items.length === c.expectItems),
+    shapeOk:
+      c.expectItems === undefined || (Array.isArray(items) && items.length === c.expectItems),
   };
 }
 
@@ -37,7 +41,11 @@ async function once(c: HttpCase): Promise<{ ms: number; ok: boolean; shapeOk: bo
  * Sequential GETs (one at a time, one kept-alive connection): `warmup` rounds unmeasured, then
  * the cases interleaved round-robin so that noise on the machine hits every case alike.
  */
-export async function httpCases(args: { cases: HttpCase[]; warmup: number; label: string }): Promise<HttpCaseResult[]> {
+export async function httpCases(args: {
+  cases: HttpCase[];
+  warmup: number;
+  label: string;
+}): Promise<HttpCaseResult[]> {
   for (let i = 0; i < args.warmup; i++) for (const c of args.cases) await once(c);
   const samples = args.cases.map(() => [] as number[]);
   const errors = args.cases.map(() => 0);
@@ -77,7 +85,11 @@ export interface RestMessage {
 }
 
 /** POST /api/chat/messages for each, `concurrency` at a time; returns the stored ids (null when refused). */
-export async function restSend(args: { url: string; messages: RestMessage[]; concurrency: number }) {
+export async function restSend(args: {
+  url: string;
+  messages: RestMessage[];
+  concurrency: number;
+}) {
   const out: Array<{ sessionId: string; senderId: string; id: string | null; status: number }> = [];
   let next = 0;
   const worker = async () => {

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { summarize, type Summary } from '../lib/util.js';
+import { type Summary, summarize } from '../lib/util.js';
 import { type Member, type MemberSpec, now, progress, SocketGroup } from './sockets.js';
 
 interface Rec {
@@ -23,15 +23,27 @@ interface SendState {
 
 const states = new Map<string, SendState>();
 
-export async function sendOpen(args: { key: string; url: string; specs: MemberSpec[]; label: string }) {
-  const group = new SocketGroup({ url: args.url, reconnection: false, concurrency: 50, label: args.label });
+export async function sendOpen(args: {
+  key: string;
+  url: string;
+  specs: MemberSpec[];
+  label: string;
+}) {
+  const group = new SocketGroup({
+    url: args.url,
+    reconnection: false,
+    concurrency: 50,
+    label: args.label,
+  });
   const opened = await group.openAll(args.specs);
   const bySession = new Map<string, Member[]>();
-  for (const m of group.members) bySession.set(m.sessionId, [...(bySession.get(m.sessionId) ?? []), m]);
+  for (const m of group.members)
+    bySession.set(m.sessionId, [...(bySession.get(m.sessionId) ?? []), m]);
   const partner = new Map<Member, Member>();
   for (const [sessionId, pair] of bySession) {
     const [a, b] = pair;
-    if (!a || !b || pair.length !== 2) throw new Error(`session ${sessionId} has ${pair.length} sockets, expected 2`);
+    if (!a || !b || pair.length !== 2)
+      throw new Error(`session ${sessionId} has ${pair.length} sockets, expected 2`);
     partner.set(a, b);
     partner.set(b, a);
   }
@@ -93,7 +105,15 @@ export async function sendTrial(args: {
     const recipient = partner.get(sender);
     if (!recipient) return;
     const content = `bench ${sender.index}.${++state.counter}`;
-    const rec: Rec = { sender, recipient, sentAt: now(), ackAt: 0, deliveredAt: 0, id: null, error: null };
+    const rec: Rec = {
+      sender,
+      recipient,
+      sentAt: now(),
+      ackAt: 0,
+      deliveredAt: 0,
+      id: null,
+      error: null,
+    };
     records.set(content, rec);
     trial.push(rec);
     inflight++;
@@ -102,7 +122,10 @@ export async function sendTrial(args: {
       .emit(
         'send_message',
         { session_id: sender.sessionId, message: { content } },
-        (err: Error | null, ack: { ok: boolean; data?: { message_id: string }; error?: { code: string } }) => {
+        (
+          err: Error | null,
+          ack: { ok: boolean; data?: { message_id: string }; error?: { code: string } },
+        ) => {
           inflight--;
           rec.ackAt = now();
           if (err) rec.error = 'ACK_TIMEOUT';
@@ -147,7 +170,9 @@ export async function sendTrial(args: {
     const acks = trial.filter((r) => r.ackAt > 0).length;
     const t = now();
     if (t < tEnd - 100 || acks !== lastAcks) {
-      progress(`${args.label}: ${Math.round(((acks - lastAcks) * 1000) / (t - lastAt))} acks/s, ${inflight} in flight`);
+      progress(
+        `${args.label}: ${Math.round(((acks - lastAcks) * 1000) / (t - lastAt))} acks/s, ${inflight} in flight`,
+      );
     }
     lastAcks = acks;
     lastAt = t;
@@ -210,7 +235,10 @@ export async function sendVerify(args: { key: string; idsFile: string }) {
   // Late deliveries get a bounded moment to land.
   const deadline = now() + 10_000;
   const acked = () => [...state.records.values()].filter((r) => r.id !== null);
-  while (now() < deadline && acked().some((r) => (r.recipient.received.get(r.id ?? '') ?? 0) === 0)) {
+  while (
+    now() < deadline &&
+    acked().some((r) => (r.recipient.received.get(r.id ?? '') ?? 0) === 0)
+  ) {
     await new Promise((r) => setTimeout(r, 100));
   }
   let once = 0;
@@ -227,7 +255,14 @@ export async function sendVerify(args: { key: string; idsFile: string }) {
   }
   const errors = [...state.records.values()].filter((r) => r.error !== null).length;
   writeFileSync(args.idsFile, `${ids.join('\n')}\n`);
-  return { sent: state.records.size, acked: ids.length, deliveredOnce: once, missing, duplicated, errors };
+  return {
+    sent: state.records.size,
+    acked: ids.length,
+    deliveredOnce: once,
+    missing,
+    duplicated,
+    errors,
+  };
 }
 
 export async function sendClose(args: { key: string }) {

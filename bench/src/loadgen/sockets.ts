@@ -80,7 +80,9 @@ export class SocketGroup {
         .timeout(60_000)
         .emit(
           'join_chat',
-          sinceSeq === undefined ? { session_id: member.sessionId } : { session_id: member.sessionId, since_seq: sinceSeq },
+          sinceSeq === undefined
+            ? { session_id: member.sessionId }
+            : { session_id: member.sessionId, since_seq: sinceSeq },
           (err: Error | null, ack: Ack<Joined>) => {
             const at = now();
             if (err || !ack?.ok) {
@@ -132,7 +134,10 @@ export class SocketGroup {
     };
     socket.on('new_message', (message: WireMessage) => this.record(member, message, now()));
     return new Promise<Member>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`socket ${index} not joined within 60 s`)), 60_000);
+      const timer = setTimeout(
+        () => reject(new Error(`socket ${index} not joined within 60 s`)),
+        60_000,
+      );
       let first = true;
       socket.on('connect', () => {
         member.connects++;
@@ -161,7 +166,10 @@ export class SocketGroup {
   }
 
   /** Opens every socket, `concurrency` at a time; reports progress. */
-  async openAll(specs: readonly MemberSpec[], onCount?: (count: number) => void): Promise<{ ms: number }> {
+  async openAll(
+    specs: readonly MemberSpec[],
+    onCount?: (count: number) => void,
+  ): Promise<{ ms: number }> {
     const started = now();
     const base = this.members.length;
     let next = 0;
@@ -182,7 +190,9 @@ export class SocketGroup {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, specs.length) }, worker));
+    await Promise.all(
+      Array.from({ length: Math.min(this.options.concurrency, specs.length) }, worker),
+    );
     return { ms: now() - started };
   }
 

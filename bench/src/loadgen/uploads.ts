@@ -1,5 +1,5 @@
 import { createConnection } from 'node:net';
-import { summarize, type Summary } from '../lib/util.js';
+import { type Summary, summarize } from '../lib/util.js';
 import { now } from './sockets.js';
 
 /**
@@ -26,7 +26,8 @@ export function makeWav(bytes: number): Buffer {
   let seed = 12345;
   for (let i = 0; i + 1 < dataBytes; i += 2) {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    const sample = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (i / 2)) / rate)) + ((seed >> 16) % 500);
+    const sample =
+      Math.round(8000 * Math.sin((2 * Math.PI * 440 * (i / 2)) / rate)) + ((seed >> 16) % 500);
     buffer.writeInt16LE(Math.max(-32768, Math.min(32767, sample)), 44 + i);
   }
   return buffer;
@@ -69,7 +70,14 @@ async function run(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedS = (now() - started) / 1000;
-  return { count, concurrency, perS: samples.length / elapsedS, ms: summarize(samples), errors, errorCodes };
+  return {
+    count,
+    concurrency,
+    perS: samples.length / elapsedS,
+    ms: summarize(samples),
+    errors,
+    errorCodes,
+  };
 }
 
 const wavCache = new Map<number, Buffer>();
@@ -104,7 +112,8 @@ export async function uploadRun(args: {
       signal: AbortSignal.timeout(60_000),
     });
     const body = (await response.json()) as { success?: boolean; code?: string };
-    if (response.status !== 201 || body.success !== true) return body.code ?? `HTTP ${response.status}`;
+    if (response.status !== 201 || body.success !== true)
+      return body.code ?? `HTTP ${response.status}`;
     return null;
   });
 }

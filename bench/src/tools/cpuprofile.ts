@@ -81,9 +81,12 @@ for (const [id, us] of self) {
 const pct = (us: number) => `${((us / total) * 100).toFixed(1).padStart(5)}%`;
 const print = (title: string, map: Map<string, number>) => {
   console.log(`\n== ${title} ==`);
-  for (const [k, v] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(v)}  ${k}`);
+  for (const [k, v] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${pct(v)}  ${k}`);
 };
-console.log(`profile ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s, sampled ${(total / 1e6).toFixed(1)} s`);
+console.log(
+  `profile ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s, sampled ${(total / 1e6).toFixed(1)} s`,
+);
 print('self time by package', byPkg);
 print('self time by function', bySelf);
 print('inclusive time, app functions', inclusive);

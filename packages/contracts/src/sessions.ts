@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { queryInt, queryLimit, ZId, ZMetadata, ZPagination, ZProfile, ZTimestamp } from './common.js';
+import {
+  queryInt,
+  queryLimit,
+  ZId,
+  ZMetadata,
+  ZPagination,
+  ZProfile,
+  ZTimestamp,
+} from './common.js';
 import { ZMessageType } from './messages.js';
 
 export const ZSessionType = z.enum(['booking', 'support', 'general']);

@@ -4,9 +4,9 @@ import { ERROR_CODES, type TErrorCode } from './errors.js';
 import {
   ZChatMessage,
   ZMessageContent,
+  ZMessageType,
   ZReaction,
   ZReactionSummary,
-  ZMessageType,
 } from './messages.js';
 import { ZSessionStatus } from './sessions.js';
 

@@ -1,5 +1,5 @@
-import { ChatError } from '../errors.js';
 import type { Actor } from '../domain/types.js';
+import { ChatError } from '../errors.js';
 import type { ProfilesRepository } from '../repositories/profiles.repository.js';
 import type { TokenVerifier } from './token-verifier.js';
 

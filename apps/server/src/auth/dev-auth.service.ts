@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TProfile } from '@chat/contracts';
-import { ChatError } from '../errors.js';
 import { DEMO_PROFILES } from '../demo/demo-data.js';
+import { ChatError } from '../errors.js';
 import { toProfile } from '../services/sessions.service.js';
 import { signUserToken } from './token-verifier.js';
 

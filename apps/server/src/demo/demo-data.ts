@@ -21,7 +21,11 @@ export const DEMO_PROFILES: ProfileRow[] = [
 /** Demo profiles, a service and a booking between the demo client and reader. Never overwrites. */
 export async function seedDemoData(repos: Repositories): Promise<void> {
   await repos.profiles.insertMissing(DEMO_PROFILES);
-  await repos.bookings.insertService({ id: DEMO_IDS.service, name: 'Full Tarot Reading', type: 'comprehensive' });
+  await repos.bookings.insertService({
+    id: DEMO_IDS.service,
+    name: 'Full Tarot Reading',
+    type: 'comprehensive',
+  });
   await repos.bookings.insertBooking({
     id: DEMO_IDS.booking,
     clientId: DEMO_IDS.client,

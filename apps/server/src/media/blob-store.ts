@@ -13,7 +13,10 @@ export interface BlobStore {
   readonly kind: 'local' | 'supabase';
   put(key: string, filePath: string, contentType: string): Promise<void>;
   /** A byte range (inclusive) or the whole object; null when the object does not exist. */
-  read(key: string, range?: { start: number; end: number }): Promise<{ stream: Readable; size: number } | null>;
+  read(
+    key: string,
+    range?: { start: number; end: number },
+  ): Promise<{ stream: Readable; size: number } | null>;
   size(key: string): Promise<number | null>;
   /** A short-lived URL the client can fetch directly, when the store offers one (Supabase). */
   signedUrl(key: string, ttlSeconds: number, download?: string): Promise<string | null>;
@@ -29,7 +32,11 @@ export function createLocalBlobStore(root: string): BlobStore {
     if (!full.startsWith(base + sep)) throw new Error(`blob key escapes the store: ${key}`);
     return full;
   };
-  const exists = async (key: string) => stat(pathOf(key)).then((s) => s.size, () => null);
+  const exists = async (key: string) =>
+    stat(pathOf(key)).then(
+      (s) => s.size,
+      () => null,
+    );
 
   return {
     kind: 'local',
@@ -62,7 +69,10 @@ export function createSupabaseBlobStore(client: SupabaseClient, bucket: string):
     kind: 'supabase',
     async put(key, filePath, contentType) {
       const { readFile } = await import('node:fs/promises');
-      const { error } = await storage().upload(key, await readFile(filePath), { contentType, upsert: false });
+      const { error } = await storage().upload(key, await readFile(filePath), {
+        contentType,
+        upsert: false,
+      });
       if (error) throw new Error(`Supabase upload failed: ${error.message}`);
     },
     async read(key, range) {
@@ -78,8 +88,13 @@ export function createSupabaseBlobStore(client: SupabaseClient, bucket: string):
       return result ? result.size : null;
     },
     async signedUrl(key, ttlSeconds, download) {
-      const { data, error } = await storage().createSignedUrl(key, ttlSeconds, download ? { download } : undefined);
-      if (error || !data) throw new Error(`Supabase signed URL failed: ${error?.message ?? 'no data'}`);
+      const { data, error } = await storage().createSignedUrl(
+        key,
+        ttlSeconds,
+        download ? { download } : undefined,
+      );
+      if (error || !data)
+        throw new Error(`Supabase signed URL failed: ${error?.message ?? 'no data'}`);
       return data.signedUrl;
     },
     async delete(keys) {

@@ -16,11 +16,20 @@ export function createFileUrlSigner(secret: string, ttlSeconds: number) {
     query(messageId: string, variant: FileVariant, now = Date.now()): string {
       // Rounded to the minute, so the same message lists the same URL for a while (browser cache).
       const expires = Math.ceil((now / 1000 + ttlSeconds) / 60) * 60;
-      const params = new URLSearchParams({ expires: String(expires), signature: sign(messageId, variant, expires) });
+      const params = new URLSearchParams({
+        expires: String(expires),
+        signature: sign(messageId, variant, expires),
+      });
       if (variant !== 'original') params.set('variant', variant);
       return params.toString();
     },
-    verify(messageId: string, variant: FileVariant, expires: number, signature: string, now = Date.now()): boolean {
+    verify(
+      messageId: string,
+      variant: FileVariant,
+      expires: number,
+      signature: string,
+      now = Date.now(),
+    ): boolean {
       if (!Number.isSafeInteger(expires) || expires * 1000 < now) return false;
       const expected = Buffer.from(sign(messageId, variant, expires));
       const given = Buffer.from(signature);

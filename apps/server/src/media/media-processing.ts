@@ -19,11 +19,18 @@ export interface ProcessedImage {
  * comments) dropped, longest side at most 2,048 px, plus a WebP thumbnail. A file the decoder
  * cannot read is not an image after all.
  */
-export async function reencodeImage(input: string, output: string, format: string): Promise<ProcessedImage> {
+export async function reencodeImage(
+  input: string,
+  output: string,
+  format: string,
+): Promise<ProcessedImage> {
   const animated = format === 'gif' || format === 'webp';
-  const pipeline = sharp(input, { animated, limitInputPixels: 100_000_000 })
-    .rotate()
-    .resize({ width: MAX_IMAGE_SIDE, height: MAX_IMAGE_SIDE, fit: 'inside', withoutEnlargement: true });
+  const pipeline = sharp(input, { animated, limitInputPixels: 100_000_000 }).rotate().resize({
+    width: MAX_IMAGE_SIDE,
+    height: MAX_IMAGE_SIDE,
+    fit: 'inside',
+    withoutEnlargement: true,
+  });
   const encoded =
     format === 'jpg'
       ? pipeline.jpeg({ quality: 85, mozjpeg: true })
@@ -35,7 +42,12 @@ export async function reencodeImage(input: string, output: string, format: strin
   const info = await encoded.toFile(output);
   const thumbnailPath = `${output}.thumb.webp`;
   const thumb = await sharp(output, { animated: false })
-    .resize({ width: THUMBNAIL_SIDE, height: THUMBNAIL_SIDE, fit: 'inside', withoutEnlargement: true })
+    .resize({
+      width: THUMBNAIL_SIDE,
+      height: THUMBNAIL_SIDE,
+      fit: 'inside',
+      withoutEnlargement: true,
+    })
     .webp({ quality: 75 })
     .toFile(thumbnailPath);
   return {

@@ -29,7 +29,9 @@ const CHUNK_BYTES = 64 * 1024;
  */
 export function createClamavScanner(address: ClamdAddress, timeoutMs = 30_000): Scanner {
   const connect = (): Socket =>
-    'socket' in address ? createConnection(address.socket) : createConnection(address.port, address.host);
+    'socket' in address
+      ? createConnection(address.socket)
+      : createConnection(address.port, address.host);
 
   function command(write: (socket: Socket) => Promise<void>): Promise<string> {
     return new Promise<string>((resolve, reject) => {
@@ -50,14 +52,17 @@ export function createClamavScanner(address: ClamdAddress, timeoutMs = 30_000): 
         const text = Buffer.concat(chunks).toString('utf8');
         if (text.includes('\0')) finish(null, text.slice(0, text.indexOf('\0')).trim());
       });
-      socket.on('end', () => finish(null, Buffer.concat(chunks).toString('utf8').replace(/\0/g, '').trim()));
+      socket.on('end', () =>
+        finish(null, Buffer.concat(chunks).toString('utf8').replace(/\0/g, '').trim()),
+      );
       socket.on('connect', () => {
         write(socket).catch((error: Error) => finish(error));
       });
     });
   }
 
-  const unavailable = (cause: unknown) => new ChatError('SCANNER_UNAVAILABLE', undefined, { cause });
+  const unavailable = (cause: unknown) =>
+    new ChatError('SCANNER_UNAVAILABLE', undefined, { cause });
 
   return {
     kind: 'clamav',

@@ -27,7 +27,9 @@ export function isPg(db: Executor): boolean {
 
 /** `column IN (...)` as one array parameter on node-postgres; drizzle's list elsewhere. */
 export function inUuids(db: Executor, column: Column, ids: readonly string[]): SQL {
-  return isPg(db) ? sql`${column} = ANY(${sql.param([...ids])}::uuid[])` : inArray(column, [...ids]);
+  return isPg(db)
+    ? sql`${column} = ANY(${sql.param([...ids])}::uuid[])`
+    : inArray(column, [...ids]);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -59,7 +61,9 @@ interface Batch<R> {
  * pool, and an idle server adds no wait. A batch is never reused once sent: a call always sees
  * a query issued after it was made.
  */
-export function coalesce<R>(load: (keys: string[]) => Promise<R[]>): (keys: readonly string[]) => Promise<R[]> {
+export function coalesce<R>(
+  load: (keys: string[]) => Promise<R[]>,
+): (keys: readonly string[]) => Promise<R[]> {
   let open: Batch<R> | null = null;
   let scheduled = false;
   let inFlight = 0;

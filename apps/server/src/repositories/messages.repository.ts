@@ -5,10 +5,17 @@ import type { MessageRow, ReactionRow } from '../domain/types.js';
 import { canShare, coalesce, inUuids, isPg, isPooled, uuidKey } from './coalesce.js';
 
 export interface MessageWithSender extends MessageRow {
-  sender: { id: string; firstName: string | null; lastName: string | null; avatarUrl: string | null } | null;
+  sender: {
+    id: string;
+    firstName: string | null;
+    lastName: string | null;
+    avatarUrl: string | null;
+  } | null;
 }
 
-export type NewMessage = Omit<MessageRow, 'createdAt' | 'editedAt' | 'deletedAt'> & { createdAt: Date };
+export type NewMessage = Omit<MessageRow, 'createdAt' | 'editedAt' | 'deletedAt'> & {
+  createdAt: Date;
+};
 
 const toMessage = (r: typeof chatMessages.$inferSelect): MessageRow => ({
   id: r.id,
@@ -61,9 +68,16 @@ export function createMessagesRepository(db: Executor) {
 
   // Concurrent lookups on the pool share a query (see coalesce.ts); rows keep the query's order.
   const pooled = isPooled(db);
-  const messagesById = coalesce((ids) => db.select().from(chatMessages).where(inUuids(db, chatMessages.id, ids)));
+  const messagesById = coalesce((ids) =>
+    db
+      .select()
+      .from(chatMessages)
+      .where(inUuids(db, chatMessages.id, ids)),
+  );
   const withSenderById = coalesce((ids) =>
-    withSender().where(inUuids(db, chatMessages.id, ids)).orderBy(asc(chatMessages.seq)),
+    withSender()
+      .where(inUuids(db, chatMessages.id, ids))
+      .orderBy(asc(chatMessages.seq)),
   );
   const reactionsByMessage = coalesce(reactionsQuery);
 
@@ -92,7 +106,9 @@ export function createMessagesRepository(db: Executor) {
             ${col((m) => m.createdAt.toISOString())}::timestamptz[])
           ON CONFLICT DO NOTHING
           RETURNING id`);
-        return new Set((result as unknown as { rows: Array<{ id: string }> }).rows.map((r) => r.id));
+        return new Set(
+          (result as unknown as { rows: Array<{ id: string }> }).rows.map((r) => r.id),
+        );
       }
       const rows = await db
         .insert(chatMessages)
@@ -126,7 +142,9 @@ export function createMessagesRepository(db: Executor) {
       if (ids.length === 0) return [];
       if (pooled && ids.every(canShare)) {
         const wanted = new Set(ids.map(uuidKey));
-        return (await withSenderById(ids)).filter((r) => wanted.has(r.message.id)).map(toWithSender);
+        return (await withSenderById(ids))
+          .filter((r) => wanted.has(r.message.id))
+          .map(toWithSender);
       }
       const rows = await withSender()
         .where(inArray(chatMessages.id, [...ids]))

@@ -9,7 +9,9 @@ export function createProfilesRepository(db: Executor) {
 
   // Concurrent lookups on the pool share a query (see coalesce.ts): a burst of sockets signing in.
   const pooled = isPooled(db);
-  const profilesById = coalesce((ids) => db.select().from(profiles).where(inArray(profiles.id, ids)));
+  const profilesById = coalesce((ids) =>
+    db.select().from(profiles).where(inArray(profiles.id, ids)),
+  );
 
   return {
     async findById(id: string): Promise<ProfileRow | null> {
@@ -18,7 +20,11 @@ export function createProfilesRepository(db: Executor) {
         const row = (await profilesById([id])).find((r) => r.id === key);
         return row ? toRow(row) : null;
       }
-      const rows = await db.select().from(profiles).where(inArray(profiles.id, [id])).limit(1);
+      const rows = await db
+        .select()
+        .from(profiles)
+        .where(inArray(profiles.id, [id]))
+        .limit(1);
       return rows[0] ? toRow(rows[0]) : null;
     },
 
@@ -34,7 +40,10 @@ export function createProfilesRepository(db: Executor) {
     /** Inserts profiles that do not exist yet (demo seed, test factories); never overwrites. */
     async insertMissing(rows: readonly ProfileRow[]): Promise<void> {
       if (rows.length === 0) return;
-      await db.insert(profiles).values([...rows]).onConflictDoNothing();
+      await db
+        .insert(profiles)
+        .values([...rows])
+        .onConflictDoNothing();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../db/database.js';
 import { chatMessages, chatParticipants, chatSessions } from '../db/schema.js';
 import type { MessageRow, ParticipantRow, SessionRow } from '../domain/types.js';
@@ -26,7 +26,10 @@ export interface SessionListFilter {
 export interface SessionListItem {
   session: SessionRow;
   viewerLastReadSeq: number | null;
-  lastMessage: Pick<MessageRow, 'id' | 'seq' | 'senderId' | 'type' | 'content' | 'createdAt'> | null;
+  lastMessage: Pick<
+    MessageRow,
+    'id' | 'seq' | 'senderId' | 'type' | 'content' | 'createdAt'
+  > | null;
 }
 
 const toSession = (r: typeof chatSessions.$inferSelect): SessionRow => ({
@@ -44,7 +47,12 @@ const toSession = (r: typeof chatSessions.$inferSelect): SessionRow => ({
 export function createSessionsRepository(db: Executor) {
   // Concurrent lookups on the pool share a query (see coalesce.ts).
   const pooled = isPooled(db);
-  const sessionsById = coalesce((ids) => db.select().from(chatSessions).where(inUuids(db, chatSessions.id, ids)));
+  const sessionsById = coalesce((ids) =>
+    db
+      .select()
+      .from(chatSessions)
+      .where(inUuids(db, chatSessions.id, ids)),
+  );
   const participantsBySession = coalesce((ids) =>
     db
       .select()
@@ -94,14 +102,18 @@ export function createSessionsRepository(db: Executor) {
       if (!row) return null;
       await db
         .insert(chatParticipants)
-        .values(input.participantIds.map((userId) => ({ sessionId: row.id, userId, lastReadSeq: 0 })));
+        .values(
+          input.participantIds.map((userId) => ({ sessionId: row.id, userId, lastReadSeq: 0 })),
+        );
       return toSession(row);
     },
 
     async participants(sessionId: string): Promise<ParticipantRow[]> {
       const rows =
         pooled && canShare(sessionId)
-          ? (await participantsBySession([sessionId])).filter((r) => r.sessionId === uuidKey(sessionId))
+          ? (await participantsBySession([sessionId])).filter(
+              (r) => r.sessionId === uuidKey(sessionId),
+            )
           : await db
               .select()
               .from(chatParticipants)
@@ -129,7 +141,11 @@ export function createSessionsRepository(db: Executor) {
         .from(chatParticipants)
         .where(eq(chatParticipants.userId, filter.viewerId))
         .as('viewer');
-      const shape = { session: chatSessions, viewerLastReadSeq: viewer.lastReadSeq, last: chatMessages };
+      const shape = {
+        session: chatSessions,
+        viewerLastReadSeq: viewer.lastReadSeq,
+        last: chatMessages,
+      };
       // The newest message is the one at last_seq: one unique-index probe per listed session.
       const lastMessageJoin = and(
         eq(chatMessages.sessionId, chatSessions.id),
@@ -137,7 +153,13 @@ export function createSessionsRepository(db: Executor) {
       );
       const order = [desc(chatSessions.activityAt), desc(chatSessions.id)];
 
-      let rowsQuery: Promise<Array<{ session: typeof chatSessions.$inferSelect; viewerLastReadSeq: number | null; last: typeof chatMessages.$inferSelect | null }>>;
+      let rowsQuery: Promise<
+        Array<{
+          session: typeof chatSessions.$inferSelect;
+          viewerLastReadSeq: number | null;
+          last: typeof chatMessages.$inferSelect | null;
+        }>
+      >;
       let totalQuery: Promise<Array<{ total: number }>>;
       if (filter.memberId !== null) {
         // "My sessions" starts from the member's participant rows (index on user_id), so its cost
@@ -214,7 +236,10 @@ export function createSessionsRepository(db: Executor) {
      * Reserves `count` consecutive seqs of an active session under its row lock (held until
      * commit). Returns the first one, or null when the session is not active.
      */
-    async reserveSeqs(sessionId: string, count: number): Promise<{ firstSeq: number; at: Date } | null> {
+    async reserveSeqs(
+      sessionId: string,
+      count: number,
+    ): Promise<{ firstSeq: number; at: Date } | null> {
       const rows = await db
         .update(chatSessions)
         .set({
@@ -266,7 +291,11 @@ export function createSessionsRepository(db: Executor) {
         })
         .from(sql`(${counts}) AS v(id, n)`)
         .where(and(eq(chatSessions.id, sql`v.id`), eq(chatSessions.status, 'active')))
-        .returning({ id: chatSessions.id, lastSeq: chatSessions.lastSeq, at: chatSessions.lastMessageAt });
+        .returning({
+          id: chatSessions.id,
+          lastSeq: chatSessions.lastSeq,
+          at: chatSessions.lastMessageAt,
+        });
       const countOf = new Map(requests.map((r) => [r.sessionId, r.count]));
       for (const row of rows) {
         const count = countOf.get(row.id);
@@ -277,7 +306,9 @@ export function createSessionsRepository(db: Executor) {
     },
 
     /** Moves several read cursors forward at once (never back). */
-    async advanceCursors(cursors: ReadonlyArray<{ sessionId: string; userId: string; seq: number }>): Promise<void> {
+    async advanceCursors(
+      cursors: ReadonlyArray<{ sessionId: string; userId: string; seq: number }>,
+    ): Promise<void> {
       if (cursors.length === 0) return;
       // On node-postgres one array per column (cheap to build for a big group commit).
       const values = isPg(db)
@@ -293,7 +324,10 @@ export function createSessionsRepository(db: Executor) {
         WHERE p.session_id = v.session_id AND p.user_id = v.user_id AND p.last_read_seq < v.seq`);
     },
 
-    async updateStatus(sessionId: string, status: SessionRow['status']): Promise<SessionRow | null> {
+    async updateStatus(
+      sessionId: string,
+      status: SessionRow['status'],
+    ): Promise<SessionRow | null> {
       const rows = await db
         .update(chatSessions)
         .set({ status })
@@ -323,7 +357,12 @@ export function createSessionsRepository(db: Executor) {
         )
         .returning();
       const row = moved[0];
-      if (row) return { lastReadSeq: Number(row.lastReadSeq), lastReadAt: row.lastReadAt ?? new Date(), moved: true };
+      if (row)
+        return {
+          lastReadSeq: Number(row.lastReadSeq),
+          lastReadAt: row.lastReadAt ?? new Date(),
+          moved: true,
+        };
       const current = await db
         .select()
         .from(chatParticipants)

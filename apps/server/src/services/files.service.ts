@@ -3,17 +3,22 @@ import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { TChatMessage } from '@chat/contracts';
 import type { EventBus, Transport } from '../bus/bus.js';
-import { ChatError } from '../errors.js';
 import type { Actor } from '../domain/types.js';
+import { ChatError } from '../errors.js';
 import { type BlobStore, THUMBNAIL_NAME, thumbnailKey } from '../media/blob-store.js';
-import { displayFileName, sniffUpload, storageFileName, type UploadEndpoint } from '../media/file-kind.js';
+import {
+  displayFileName,
+  sniffUpload,
+  storageFileName,
+  type UploadEndpoint,
+} from '../media/file-kind.js';
 import type { FileUrlSigner, FileVariant } from '../media/file-urls.js';
 import { audioDuration, reencodeImage } from '../media/media-processing.js';
 import type { Scanner } from '../media/scanner.js';
 import type { Store } from '../repositories/store.js';
 import { assertActive, authorizeSession } from './access.policy.js';
-import { type FileUrls, presentMessages } from './message-view.js';
 import type { MessageCommitter } from './message-committer.js';
+import { type FileUrls, presentMessages } from './message-view.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 export interface FilesServiceDeps {
@@ -49,7 +54,6 @@ export interface FileDownload {
   open(range?: { start: number; end: number }): Promise<{ stream: Readable; size: number } | null>;
 }
 
-
 export function createFilesService(deps: FilesServiceDeps) {
   const { store, bus, rateLimiter, blobStore, scanner } = deps;
   const { repos } = store;
@@ -69,7 +73,11 @@ export function createFilesService(deps: FilesServiceDeps) {
      * probe, store, then the message row. Anything failing leaves no blob and no row; the
      * transport removes the spooled file.
      */
-    async storeUpload(actor: Actor, upload: SpooledUpload, transport: Transport): Promise<TChatMessage> {
+    async storeUpload(
+      actor: Actor,
+      upload: SpooledUpload,
+      transport: Transport,
+    ): Promise<TChatMessage> {
       const access = await authorizeSession(repos, actor, upload.sessionId, 'write', 'file.upload');
       assertActive(access.session);
       await rateLimiter.consume(upload.endpoint === 'voice' ? 'voice_notes' : 'files', actor.id);
@@ -77,11 +85,16 @@ export function createFilesService(deps: FilesServiceDeps) {
       const kind = await sniffUpload(upload.tempPath, upload.originalName, upload.endpoint);
       const scan = await scanner.scan(upload.tempPath);
       if (scan.infected) {
-        throw new ChatError('FILE_INFECTED', undefined, { details: [`Detected: ${scan.signature}`] });
+        throw new ChatError('FILE_INFECTED', undefined, {
+          details: [`Detected: ${scan.signature}`],
+        });
       }
 
       const messageId = randomUUID();
-      const fileName = displayFileName(upload.originalName, `${upload.endpoint === 'voice' ? 'voice_note' : 'file'}.${kind.format}`);
+      const fileName = displayFileName(
+        upload.originalName,
+        `${upload.endpoint === 'voice' ? 'voice_note' : 'file'}.${kind.format}`,
+      );
       const storageKey = `${upload.sessionId}/${messageId}/${storageFileName(fileName, kind.format)}`;
       const cleanup: string[] = [];
       const stored: string[] = [];
@@ -91,11 +104,15 @@ export function createFilesService(deps: FilesServiceDeps) {
         let type: 'voice' | 'image' | 'file';
         if (kind.family === 'image') {
           type = 'image';
-          const image = await reencodeImage(upload.tempPath, `${upload.tempPath}.out.${kind.format}`, kind.format).catch(
-            (cause: unknown) => {
-              throw new ChatError('UNSUPPORTED_FILE_TYPE', 'The image could not be decoded', { cause });
-            },
-          );
+          const image = await reencodeImage(
+            upload.tempPath,
+            `${upload.tempPath}.out.${kind.format}`,
+            kind.format,
+          ).catch((cause: unknown) => {
+            throw new ChatError('UNSUPPORTED_FILE_TYPE', 'The image could not be decoded', {
+              cause,
+            });
+          });
           cleanup.push(image.path, image.thumbnail.path);
           filePath = image.path;
           metadata = {
@@ -121,7 +138,7 @@ export function createFilesService(deps: FilesServiceDeps) {
           sessionId: upload.sessionId,
           senderId: actor.id,
           type,
-          content: type === 'voice' ? 'Voice message' : (upload.caption?.trim() || null),
+          content: type === 'voice' ? 'Voice message' : upload.caption?.trim() || null,
           file: { storageKey, fileName, fileSize: size, mimeType: kind.mime },
           metadata,
           advanceSenderCursor: access.membership !== null,
@@ -155,7 +172,12 @@ export function createFilesService(deps: FilesServiceDeps) {
      */
     async openDownload(
       actor: Actor | null,
-      request: { messageId: string; variant: FileVariant; expires?: number | undefined; signature?: string | undefined },
+      request: {
+        messageId: string;
+        variant: FileVariant;
+        expires?: number | undefined;
+        signature?: string | undefined;
+      },
     ): Promise<FileDownload> {
       const message = await repos.messages.findById(request.messageId);
       if (!message || message.deletedAt || !message.storageKey || !message.mimeType) {
@@ -166,20 +188,28 @@ export function createFilesService(deps: FilesServiceDeps) {
         request.expires !== undefined &&
         deps.signer.verify(request.messageId, request.variant, request.expires, request.signature);
       if (!signed) {
-        if (!actor) throw new ChatError('AUTHENTICATION_REQUIRED', 'This link has expired or is not valid');
+        if (!actor)
+          throw new ChatError('AUTHENTICATION_REQUIRED', 'This link has expired or is not valid');
         await authorizeSession(repos, actor, message.sessionId, 'read', 'file.download');
       }
-      if (request.variant === 'thumbnail' && message.type !== 'image') throw new ChatError('MESSAGE_NOT_FOUND');
+      if (request.variant === 'thumbnail' && message.type !== 'image')
+        throw new ChatError('MESSAGE_NOT_FOUND');
 
-      const key = request.variant === 'thumbnail' ? thumbnailKey(message.storageKey) : message.storageKey;
+      const key =
+        request.variant === 'thumbnail' ? thumbnailKey(message.storageKey) : message.storageKey;
       const mimeType = request.variant === 'thumbnail' ? 'image/webp' : message.mimeType;
-      const fileName = request.variant === 'thumbnail' ? THUMBNAIL_NAME : (message.fileName ?? 'file');
+      const fileName =
+        request.variant === 'thumbnail' ? THUMBNAIL_NAME : (message.fileName ?? 'file');
       const disposition = mimeType === 'application/pdf' ? 'attachment' : 'inline';
       return {
         mimeType,
         fileName,
         disposition,
-        redirectUrl: await blobStore.signedUrl(key, 60, disposition === 'attachment' ? fileName : undefined),
+        redirectUrl: await blobStore.signedUrl(
+          key,
+          60,
+          disposition === 'attachment' ? fileName : undefined,
+        ),
         size: () => blobStore.size(key),
         open: (range) => blobStore.read(key, range),
       };

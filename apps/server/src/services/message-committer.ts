@@ -106,12 +106,16 @@ class ConcurrentDuplicate extends Error {}
  */
 function isDataError(error: unknown): boolean {
   const code =
-    (error as { code?: unknown } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+    (error as { code?: unknown } | null)?.code ??
+    (error as { cause?: { code?: unknown } } | null)?.cause?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
 /** One transaction for the whole batch; returns each message's own failure (or null). */
-async function writeBatch(repos: Repositories, batch: Pending[]): Promise<Map<Pending, Error | null>> {
+async function writeBatch(
+  repos: Repositories,
+  batch: Pending[],
+): Promise<Map<Pending, Error | null>> {
   const outcomes = new Map<Pending, Error | null>();
   const existing = await repos.messages.existingIds(batch.map((p) => p.draft.id));
   const seen = new Set<string>();
@@ -164,7 +168,11 @@ async function writeBatch(repos: Repositories, batch: Pending[]): Promise<Map<Pe
       });
       // Replying means you have seen what came before; your own messages are never unread.
       if (draft.advanceSenderCursor) {
-        cursors.set(`${draft.sessionId}:${draft.senderId}`, { sessionId: draft.sessionId, userId: draft.senderId, seq });
+        cursors.set(`${draft.sessionId}:${draft.senderId}`, {
+          sessionId: draft.sessionId,
+          userId: draft.senderId,
+          seq,
+        });
       }
       outcomes.set(p, null);
     });

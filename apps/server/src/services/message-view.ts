@@ -9,7 +9,10 @@ import type { MessageWithSender } from '../repositories/messages.repository.js';
 import type { Repositories } from '../repositories/store.js';
 
 /** Builds the signed download URL of a stored file (or of its thumbnail). */
-export type FileUrlBuilder = (message: MessageRow, variant: 'original' | 'thumbnail') => string | null;
+export type FileUrlBuilder = (
+  message: MessageRow,
+  variant: 'original' | 'thumbnail',
+) => string | null;
 
 /** File links for one caller: absolute, on PUBLIC_URL or else the origin the caller used. */
 export interface FileUrls {
@@ -28,7 +31,9 @@ export async function presentMessages(
   const reactions = await repos.messages.reactionsFor(rows.map((r) => r.id));
   const byMessage = groupReactions(reactions);
   const isRead = readStatus(context.viewerId, context.participants);
-  return rows.map((row) => toChatMessage(row, byMessage.get(row.id) ?? [], isRead(row), context.fileUrl));
+  return rows.map((row) =>
+    toChatMessage(row, byMessage.get(row.id) ?? [], isRead(row), context.fileUrl),
+  );
 }
 
 export function toChatMessage(
@@ -84,7 +89,11 @@ export function summarizeReactions(reactions: readonly ReactionRow[]): TReaction
     users.push(r.userId);
     summary.set(r.reaction, users);
   }
-  return [...summary].map(([reaction, user_ids]) => ({ reaction, count: user_ids.length, user_ids }));
+  return [...summary].map(([reaction, user_ids]) => ({
+    reaction,
+    count: user_ids.length,
+    user_ids,
+  }));
 }
 
 function groupReactions(reactions: readonly ReactionRow[]): Map<string, ReactionRow[]> {
@@ -118,7 +127,8 @@ export function readStatus(
 export function toSocketMessage(message: TChatMessage): TSocketMessage {
   const profile = message.profiles;
   const name = profile
-    ? [profile.first_name, profile.last_name].filter((p) => p && p.length > 0).join(' ') || 'Unknown user'
+    ? [profile.first_name, profile.last_name].filter((p) => p && p.length > 0).join(' ') ||
+      'Unknown user'
     : 'System';
   return {
     ...message,

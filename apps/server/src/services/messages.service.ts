@@ -11,13 +11,13 @@ import {
 } from '@chat/contracts';
 import type { z } from 'zod';
 import type { EventBus, Transport } from '../bus/bus.js';
+import type { Actor, MessageRow, ParticipantRow } from '../domain/types.js';
 import { ChatError } from '../errors.js';
 import { type BlobStore, thumbnailKey } from '../media/blob-store.js';
-import type { Actor, MessageRow, ParticipantRow } from '../domain/types.js';
 import type { Store } from '../repositories/store.js';
 import { assertActive, authorizeSession } from './access.policy.js';
-import { type FileUrls, presentMessages } from './message-view.js';
 import { DuplicateMessageId, type MessageCommitter } from './message-committer.js';
+import { type FileUrls, presentMessages } from './message-view.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 export interface MessagesServiceDeps {
@@ -72,8 +72,17 @@ export function createMessagesService({
      * Page 1 is the newest page; every page is in ascending `seq`. `before_message_id` pages
      * backwards by keyset; `after_seq` catches up forwards; `page` is the offset path.
      */
-    async list(actor: Actor, input: z.output<typeof ZListMessagesRequest>): Promise<TListMessagesResponse> {
-      const access = await authorizeSession(repos, actor, input.session_id, 'read', 'messages.list');
+    async list(
+      actor: Actor,
+      input: z.output<typeof ZListMessagesRequest>,
+    ): Promise<TListMessagesResponse> {
+      const access = await authorizeSession(
+        repos,
+        actor,
+        input.session_id,
+        'read',
+        'messages.list',
+      );
       const { limit } = input;
       let rows: Awaited<ReturnType<typeof repos.messages.latest>>;
       let hasMore: boolean;
@@ -86,9 +95,13 @@ export function createMessagesService({
         if (input.before_message_id !== undefined) {
           const anchor = await repos.messages.findById(input.before_message_id);
           if (!anchor || anchor.sessionId !== input.session_id) {
-            throw new ChatError('VALIDATION_ERROR', 'before_message_id is not a message of this session', {
-              details: ['before_message_id: not in this session'],
-            });
+            throw new ChatError(
+              'VALIDATION_ERROR',
+              'before_message_id is not a message of this session',
+              {
+                details: ['before_message_id: not in this session'],
+              },
+            );
           }
           rows = await repos.messages.before(input.session_id, anchor.seq, limit + 1);
         } else {
@@ -173,9 +186,18 @@ export function createMessagesService({
       if (input.id !== undefined) {
         const existing = await repos.messages.findById(input.id);
         if (existing) {
-          const access = await authorizeSession(repos, actor, input.session_id, 'write', 'message.send');
+          const access = await authorizeSession(
+            repos,
+            actor,
+            input.session_id,
+            'write',
+            'message.send',
+          );
           assertSameSender(existing, actor, input.session_id);
-          return { message: await presentOne(existing.id, actor, access.participants), created: false };
+          return {
+            message: await presentOne(existing.id, actor, access.participants),
+            created: false,
+          };
         }
       }
       if (input.type !== 'text' && input.type !== 'system') {
@@ -263,12 +285,20 @@ export function createMessagesService({
       const message = await repos.messages.findById(messageId);
       if (!message) throw new ChatError('MESSAGE_NOT_FOUND');
       const mode = message.senderId === actor.id ? 'write' : 'moderate';
-      const access = await authorizeSession(repos, actor, message.sessionId, mode, 'message.delete');
+      const access = await authorizeSession(
+        repos,
+        actor,
+        message.sessionId,
+        mode,
+        'message.delete',
+      );
       const deleted = await repos.messages.softDelete(messageId, actor.id);
       if (deleted?.storageKey) {
         // A deleted file is gone for good, not just hidden. If the store fails here, the blob
         // is an orphan no link can reach (downloads need a live message), not a visible file.
-        await blobStore.delete([deleted.storageKey, thumbnailKey(deleted.storageKey)]).catch(() => {});
+        await blobStore
+          .delete([deleted.storageKey, thumbnailKey(deleted.storageKey)])
+          .catch(() => {});
       }
       if (deleted) {
         bus.publish('message.deleted', {

@@ -1,11 +1,11 @@
 import type { TReactionChange } from '@chat/contracts';
 import type { EventBus } from '../bus/bus.js';
-import { ChatError } from '../errors.js';
 import { type Actor, displayName } from '../domain/types.js';
+import { ChatError } from '../errors.js';
 import type { Store } from '../repositories/store.js';
-import type { RateLimiter } from './rate-limiter.js';
 import { assertActive, authorizeSession } from './access.policy.js';
 import { summarizeReactions, toMessageReaction } from './message-view.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 export function createReactionsService({
   store,
@@ -26,7 +26,13 @@ export function createReactionsService({
   ): Promise<TReactionChange> {
     const message = await repos.messages.findById(messageId);
     if (!message || message.deletedAt) throw new ChatError('MESSAGE_NOT_FOUND');
-    const access = await authorizeSession(repos, actor, message.sessionId, 'write', 'reaction.change');
+    const access = await authorizeSession(
+      repos,
+      actor,
+      message.sessionId,
+      'write',
+      'reaction.change',
+    );
     assertActive(access.session);
     await rateLimiter.consume('reactions', actor.id);
 
@@ -40,7 +46,9 @@ export function createReactionsService({
       changed = await repos.messages.removeReaction(messageId, actor.id, reaction);
     } else {
       changed = true;
-      action = (await repos.messages.removeReaction(messageId, actor.id, reaction)) ? 'removed' : 'added';
+      action = (await repos.messages.removeReaction(messageId, actor.id, reaction))
+        ? 'removed'
+        : 'added';
       if (action === 'added') await repos.messages.addReaction(messageId, actor.id, reaction);
     }
 
@@ -59,7 +67,8 @@ export function createReactionsService({
   }
 
   return {
-    add: (actor: Actor, messageId: string, reaction: string) => change(actor, messageId, reaction, 'add'),
+    add: (actor: Actor, messageId: string, reaction: string) =>
+      change(actor, messageId, reaction, 'add'),
     remove: (actor: Actor, messageId: string, reaction: string) =>
       change(actor, messageId, reaction, 'remove'),
     /** The socket's `message_reaction`: adds the emoji, or removes it when already there. */

@@ -4,12 +4,13 @@ import type {
   TListSessionsResponse,
   TProfile,
   TSessionStatus,
+  ZCreateSessionRequest,
+  ZListSessionsRequest,
 } from '@chat/contracts';
 import type { z } from 'zod';
-import type { ZCreateSessionRequest, ZListSessionsRequest } from '@chat/contracts';
 import type { EventBus } from '../bus/bus.js';
-import { ChatError } from '../errors.js';
 import type { Actor, ProfileRow, SessionRow } from '../domain/types.js';
+import { ChatError } from '../errors.js';
 import type { BookingWithService } from '../repositories/bookings.repository.js';
 import type { SessionListItem } from '../repositories/sessions.repository.js';
 import type { Repositories, Store } from '../repositories/store.js';
@@ -34,7 +35,10 @@ export function createSessionsService({ store, bus, rateLimiter }: SessionsServi
       input: z.output<typeof ZListSessionsRequest>,
     ): Promise<TListSessionsResponse> {
       if (input.scope === 'all' && actor.role !== 'admin' && actor.role !== 'monitor') {
-        throw new ChatError('CHAT_ACCESS_DENIED', 'Only admins and monitors may list every session');
+        throw new ChatError(
+          'CHAT_ACCESS_DENIED',
+          'Only admins and monitors may list every session',
+        );
       }
       if (input.scope === 'all') {
         await repos.audit.record({
@@ -77,23 +81,33 @@ export function createSessionsService({ store, bus, rateLimiter }: SessionsServi
       actor: Actor,
       input: z.output<typeof ZCreateSessionRequest>,
     ): Promise<{ session: TChatSessionDetail; created: boolean }> {
-      if (actor.role === 'monitor') throw new ChatError('CHAT_ACCESS_DENIED', 'Monitors cannot create sessions');
+      if (actor.role === 'monitor')
+        throw new ChatError('CHAT_ACCESS_DENIED', 'Monitors cannot create sessions');
 
       let participantIds: string[];
       let bookingId: string | null = null;
       if (input.booking_id !== undefined) {
         const booking = await repos.bookings.findById(input.booking_id);
         if (!booking) {
-          throw new ChatError('VALIDATION_ERROR', 'Booking not found', { details: ['booking_id: no such booking'] });
+          throw new ChatError('VALIDATION_ERROR', 'Booking not found', {
+            details: ['booking_id: no such booking'],
+          });
         }
         const isParty = actor.id === booking.clientId || actor.id === booking.readerId;
         if (!isParty && actor.role !== 'admin') {
-          throw new ChatError('CHAT_ACCESS_DENIED', 'Only the booking’s client and reader can open its chat');
+          throw new ChatError(
+            'CHAT_ACCESS_DENIED',
+            'Only the booking’s client and reader can open its chat',
+          );
         }
         const existing = await repos.sessions.findByBookingId(booking.id);
-        if (existing) return { session: await presentDetail(repos, existing, actor.id), created: false };
+        if (existing)
+          return { session: await presentDetail(repos, existing, actor.id), created: false };
         if (CLOSED_BOOKING_STATUSES.has(booking.status)) {
-          throw new ChatError('CHAT_ACCESS_DENIED', `A ${booking.status} booking cannot get a chat`);
+          throw new ChatError(
+            'CHAT_ACCESS_DENIED',
+            `A ${booking.status} booking cannot get a chat`,
+          );
         }
         bookingId = booking.id;
         participantIds = [...new Set([booking.clientId, booking.readerId])];
@@ -148,8 +162,18 @@ export function createSessionsService({ store, bus, rateLimiter }: SessionsServi
     },
 
     /** Close, archive or reopen a session (admin moderation). */
-    async updateStatus(actor: Actor, sessionId: string, status: TSessionStatus): Promise<TChatSessionDetail> {
-      const access = await authorizeSession(repos, actor, sessionId, 'moderate', 'session.update_status');
+    async updateStatus(
+      actor: Actor,
+      sessionId: string,
+      status: TSessionStatus,
+    ): Promise<TChatSessionDetail> {
+      const access = await authorizeSession(
+        repos,
+        actor,
+        sessionId,
+        'moderate',
+        'session.update_status',
+      );
       const updated = await repos.sessions.updateStatus(sessionId, status);
       if (!updated) throw new ChatError('SESSION_NOT_FOUND');
       if (access.session.status !== status) {
@@ -205,7 +229,10 @@ async function presentSummaries(
           created_at: lastMessage.createdAt.toISOString(),
         }
       : null,
-    bookings: bookingEmbed(session.bookingId ? bookingById.get(session.bookingId) : undefined, profiles),
+    bookings: bookingEmbed(
+      session.bookingId ? bookingById.get(session.bookingId) : undefined,
+      profiles,
+    ),
   }));
 }
 
@@ -215,14 +242,17 @@ export async function presentDetail(
   viewerId: string,
 ): Promise<TChatSessionDetail> {
   const participants = await repos.sessions.participants(session.id);
-  const bookings = session.bookingId ? await repos.bookings.findWithServices([session.bookingId]) : [];
+  const bookings = session.bookingId
+    ? await repos.bookings.findWithServices([session.bookingId])
+    : [];
   const booking = bookings[0];
   const profiles = await profileMap(repos, [
     ...participants.map((p) => p.userId),
     ...(booking ? [booking.clientId, booking.readerId] : []),
   ]);
   const own = participants.find((p) => p.userId === viewerId);
-  const lastMessageRows = session.lastSeq > 0 ? await repos.messages.before(session.id, session.lastSeq + 1, 1) : [];
+  const lastMessageRows =
+    session.lastSeq > 0 ? await repos.messages.before(session.id, session.lastSeq + 1, 1) : [];
   const last = lastMessageRows[0];
   return {
     ...sessionCore(session),
@@ -271,7 +301,10 @@ function unreadCount(session: SessionRow, viewerLastReadSeq: number | null): num
   return Math.max(0, session.lastSeq - viewerLastReadSeq);
 }
 
-async function profileMap(repos: Repositories, ids: readonly string[]): Promise<Map<string, ProfileRow>> {
+async function profileMap(
+  repos: Repositories,
+  ids: readonly string[],
+): Promise<Map<string, ProfileRow>> {
   const rows = await repos.profiles.findByIds(ids);
   return new Map(rows.map((p) => [p.id, p]));
 }

@@ -28,13 +28,20 @@ export async function jpegWithGps(width = 600, height = 400): Promise<Buffer> {
     .withMetadata({ orientation: 6 })
     .withExifMerge({
       IFD0: { Make: 'TestCam' },
-      IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '51/1 30/1 0/1', GPSLongitudeRef: 'W', GPSLongitude: '0/1 7/1 0/1' },
+      IFD3: {
+        GPSLatitudeRef: 'N',
+        GPSLatitude: '51/1 30/1 0/1',
+        GPSLongitudeRef: 'W',
+        GPSLongitude: '0/1 7/1 0/1',
+      },
     })
     .toBuffer();
 }
 
 export async function pngOf(width: number, height: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 4, background: { r: 0, g: 120, b: 200, alpha: 1 } } })
+  return sharp({
+    create: { width, height, channels: 4, background: { r: 0, g: 120, b: 200, alpha: 1 } },
+  })
     .png()
     .toBuffer();
 }
@@ -66,10 +73,19 @@ export function eicar(): Buffer {
   return Buffer.from(first + second, 'latin1');
 }
 
-export function form(fields: Record<string, string>, file?: { field: string; name: string; data: Buffer; type?: string }, fileFirst = false): FormData {
+export function form(
+  fields: Record<string, string>,
+  file?: { field: string; name: string; data: Buffer; type?: string },
+  fileFirst = false,
+): FormData {
   const data = new FormData();
   const addFile = () => {
-    if (file) data.append(file.field, new Blob([file.data], { type: file.type ?? 'application/octet-stream' }), file.name);
+    if (file)
+      data.append(
+        file.field,
+        new Blob([file.data], { type: file.type ?? 'application/octet-stream' }),
+        file.name,
+      );
   };
   if (fileFirst) addFile();
   for (const [k, v] of Object.entries(fields)) data.append(k, v);

@@ -67,7 +67,8 @@ export function collect<E extends keyof ServerToClientEvents>(
   event: E,
 ): Array<Parameters<ServerToClientEvents[E]>[0]> {
   const seen: Array<Parameters<ServerToClientEvents[E]>[0]> = [];
-  socket.on(event, ((payload: Parameters<ServerToClientEvents[E]>[0]) => seen.push(payload)) as never);
+  socket.on(event, ((payload: Parameters<ServerToClientEvents[E]>[0]) =>
+    seen.push(payload)) as never);
   return seen;
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
+import type { AppServices } from '../../app-services.js';
 import { bearerToken } from '../../auth/auth.service.js';
 import type { Actor } from '../../domain/types.js';
-import type { AppServices } from '../../app-services.js';
 
 /** Authenticates a REST request from its `Authorization: Bearer` header. */
 export async function requireActor(services: AppServices, request: FastifyRequest): Promise<Actor> {

@@ -10,7 +10,10 @@ import type { DevAuthService } from '../../auth/dev-auth.service.js';
 import { errorResponses } from './http-errors.js';
 
 /** Registered only with development sign-in; absent routes answer 404 otherwise. */
-export const devAuthRoutes: FastifyPluginAsyncZod<{ devAuth: DevAuthService }> = async (app, { devAuth }) => {
+export const devAuthRoutes: FastifyPluginAsyncZod<{ devAuth: DevAuthService }> = async (
+  app,
+  { devAuth },
+) => {
   app.get(
     API_PATHS.devUsers,
     {
@@ -33,6 +36,9 @@ export const devAuthRoutes: FastifyPluginAsyncZod<{ devAuth: DevAuthService }> =
         response: { 200: successEnvelope(ZDevSignInResponse), ...errorResponses },
       },
     },
-    async (request) => ({ success: true as const, data: await devAuth.signIn(request.body.user_id) }),
+    async (request) => ({
+      success: true as const,
+      data: await devAuth.signIn(request.body.user_id),
+    }),
   );
 };

@@ -32,10 +32,10 @@ const ZDownloadQuery = z.object({
   variant: z.enum(['original', 'thumbnail']).default('original'),
 });
 
-export const filesRoutes: FastifyPluginAsyncZod<{ services: AppServices; tempDir: string }> = async (
-  app,
-  { services, tempDir },
-) => {
+export const filesRoutes: FastifyPluginAsyncZod<{
+  services: AppServices;
+  tempDir: string;
+}> = async (app, { services, tempDir }) => {
   app.post(
     API_PATHS.voiceNotes,
     {
@@ -68,7 +68,11 @@ export const filesRoutes: FastifyPluginAsyncZod<{ services: AppServices; tempDir
           'rest',
         );
         reply.code(201);
-        return { success: true as const, data: message, message: SUCCESS_MESSAGES.voiceNoteUploaded };
+        return {
+          success: true as const,
+          data: message,
+          message: SUCCESS_MESSAGES.voiceNoteUploaded,
+        };
       } finally {
         await rm(upload.tempPath, { force: true });
       }
@@ -119,7 +123,8 @@ export const filesRoutes: FastifyPluginAsyncZod<{ services: AppServices; tempDir
     {
       schema: {
         tags: ['files'],
-        summary: 'Download a file: with the signed file_url, or with a bearer token (participants, admins, monitors)',
+        summary:
+          'Download a file: with the signed file_url, or with a bearer token (participants, admins, monitors)',
         params: z.object({ message_id: ZId }),
         querystring: ZDownloadQuery,
       },
@@ -165,7 +170,10 @@ export const filesRoutes: FastifyPluginAsyncZod<{ services: AppServices; tempDir
 };
 
 /** One `bytes=` range (what audio and video elements ask for); several ranges get the whole file. */
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
+function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | null | 'unsatisfiable' {
   if (!header) return null;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match) return null;

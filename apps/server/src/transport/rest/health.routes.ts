@@ -6,7 +6,10 @@ export interface ReadinessCheck {
 }
 
 /** `/healthz`: the process answers. `/readyz`: every dependency answers (503 naming the failures). */
-export const healthRoutes: FastifyPluginAsync<{ checks: ReadinessCheck[] }> = async (app, { checks }) => {
+export const healthRoutes: FastifyPluginAsync<{ checks: ReadinessCheck[] }> = async (
+  app,
+  { checks },
+) => {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
@@ -21,7 +24,9 @@ export const healthRoutes: FastifyPluginAsync<{ checks: ReadinessCheck[] }> = as
       }),
     );
     const ready = results.every(([, status]) => status === 'ok');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results) });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results) });
   });
 };
 

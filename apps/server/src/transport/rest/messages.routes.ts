@@ -19,7 +19,10 @@ import { errorResponses } from './http-errors.js';
 
 const security = [{ bearerAuth: [] }];
 
-export const messagesRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
+export const messagesRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (
+  app,
+  { services },
+) => {
   app.get(
     API_PATHS.messages,
     {
@@ -42,7 +45,8 @@ export const messagesRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = 
     {
       schema: {
         tags: ['messages'],
-        summary: 'Send a text (or, for admins, system) message; a repeated id returns the stored one',
+        summary:
+          'Send a text (or, for admins, system) message; a repeated id returns the stored one',
         security,
         body: ZSendMessageRequest,
         response: {
@@ -128,7 +132,11 @@ export const messagesRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = 
     },
     async (request) => {
       const actor = await requireActor(services, request);
-      const data = await services.reactions.remove(actor, request.params.id, request.params.reaction);
+      const data = await services.reactions.remove(
+        actor,
+        request.params.id,
+        request.params.reaction,
+      );
       return { success: true as const, data, message: SUCCESS_MESSAGES.reactionRemoved };
     },
   );

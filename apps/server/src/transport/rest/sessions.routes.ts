@@ -16,7 +16,10 @@ import { errorResponses } from './http-errors.js';
 
 const security = [{ bearerAuth: [] }];
 
-export const sessionsRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (app, { services }) => {
+export const sessionsRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = async (
+  app,
+  { services },
+) => {
   app.get(
     API_PATHS.sessions,
     {
@@ -47,7 +50,10 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = 
     },
     async (request) => {
       const actor = await requireActor(services, request);
-      return { success: true as const, data: await services.sessions.get(actor, request.params.id) };
+      return {
+        success: true as const,
+        data: await services.sessions.get(actor, request.params.id),
+      };
     },
   );
 
@@ -56,7 +62,8 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = 
     {
       schema: {
         tags: ['sessions'],
-        summary: 'Create a chat session (a booking session is created once; again answers it with 200)',
+        summary:
+          'Create a chat session (a booking session is created once; again answers it with 200)',
         security,
         body: ZCreateSessionRequest,
         response: {
@@ -92,7 +99,11 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = 
     },
     async (request) => {
       const actor = await requireActor(services, request);
-      const session = await services.sessions.updateStatus(actor, request.params.id, request.body.status);
+      const session = await services.sessions.updateStatus(
+        actor,
+        request.params.id,
+        request.body.status,
+      );
       return { success: true as const, data: session, message: SUCCESS_MESSAGES.sessionUpdated };
     },
   );

@@ -36,7 +36,10 @@ export function registerChatHandlers(
    * away, a node not answering in time). Never hangs: `fetchSockets` waits on Redis forever
    * while it is down, and the socket's next events wait behind this one.
    */
-  const presentAnywhere = async (sessionId: string, userId: string): Promise<boolean | undefined> => {
+  const presentAnywhere = async (
+    sessionId: string,
+    userId: string,
+  ): Promise<boolean | undefined> => {
     if (!clusterReachable()) return undefined;
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<undefined>((resolve) => {
@@ -61,29 +64,42 @@ export function registerChatHandlers(
 
   /** Sent only when no tab is left anywhere; when the other nodes cannot be asked, not sent. */
   const announceLeave = async (sessionId: string, userId: string, userName: string) => {
-    if (presentHere(sessionId, userId) || (await presentAnywhere(sessionId, userId)) !== false) return;
-    io.to(sessionRoom(sessionId)).emit('user_left', { user_id: userId, user_name: userName, session_id: sessionId });
+    if (presentHere(sessionId, userId) || (await presentAnywhere(sessionId, userId)) !== false)
+      return;
+    io.to(sessionRoom(sessionId)).emit('user_left', {
+      user_id: userId,
+      user_name: userName,
+      session_id: sessionId,
+    });
   };
 
   connection.handle('join_chat', ZJoinChatPayload, async (actor, { session_id, since_seq }) => {
-    const result = await services.messages.join(actor, session_id, since_seq, async ({ isParticipant }) => {
-      // When the other nodes cannot be asked, this node's answer decides (at worst a repeated user_joined).
-      const firstTab =
-        isParticipant &&
-        !presentHere(session_id, actor.id) &&
-        !((await presentAnywhere(session_id, actor.id)) ?? false);
-      await socket.join([sessionRoom(session_id), ...(isParticipant ? [presenceRoom(session_id, actor.id)] : [])]);
-      if (!joined.includes(session_id)) joined.push(session_id);
-      else joined.push(joined.splice(joined.indexOf(session_id), 1)[0] ?? session_id);
-      // Admins and monitors looking in are not announced; the user's second tab is not either.
-      if (firstTab) {
-        socket.to(sessionRoom(session_id)).emit('user_joined', {
-          user_id: actor.id,
-          user_name: socket.data.userName ?? '',
-          session_id,
-        });
-      }
-    });
+    const result = await services.messages.join(
+      actor,
+      session_id,
+      since_seq,
+      async ({ isParticipant }) => {
+        // When the other nodes cannot be asked, this node's answer decides (at worst a repeated user_joined).
+        const firstTab =
+          isParticipant &&
+          !presentHere(session_id, actor.id) &&
+          !((await presentAnywhere(session_id, actor.id)) ?? false);
+        await socket.join([
+          sessionRoom(session_id),
+          ...(isParticipant ? [presenceRoom(session_id, actor.id)] : []),
+        ]);
+        if (!joined.includes(session_id)) joined.push(session_id);
+        else joined.push(joined.splice(joined.indexOf(session_id), 1)[0] ?? session_id);
+        // Admins and monitors looking in are not announced; the user's second tab is not either.
+        if (firstTab) {
+          socket.to(sessionRoom(session_id)).emit('user_joined', {
+            user_id: actor.id,
+            user_name: socket.data.userName ?? '',
+            session_id,
+          });
+        }
+      },
+    );
     const data = {
       session_id: result.session_id,
       last_seq: result.last_seq,
@@ -148,18 +164,22 @@ export function registerChatHandlers(
     return null;
   });
 
-  connection.handle('message_reaction', ZMessageReactionPayload, async (actor, { message_id, reaction }) => {
-    const change = await services.reactions.toggle(actor, message_id, reaction);
-    return {
-      message_id: change.message_id,
-      session_id: change.session_id,
-      user_id: change.user_id,
-      user_name: socket.data.userName ?? '',
-      reaction: change.reaction,
-      action: change.action,
-      reactions: change.reactions,
-    };
-  });
+  connection.handle(
+    'message_reaction',
+    ZMessageReactionPayload,
+    async (actor, { message_id, reaction }) => {
+      const change = await services.reactions.toggle(actor, message_id, reaction);
+      return {
+        message_id: change.message_id,
+        session_id: change.session_id,
+        user_id: change.user_id,
+        user_name: socket.data.userName ?? '',
+        reaction: change.reaction,
+        action: change.action,
+        reactions: change.reactions,
+      };
+    },
+  );
 
   connection.handle('mark_read', ZMarkReadPayload, async (actor, { message_id }) =>
     services.messages.markRead(actor, message_id),

@@ -15,7 +15,10 @@ export interface FanOutLogger {
 export function registerGateway(io: ChatServer, bus: EventBus, logger: FanOutLogger): () => void {
   const unsubscribe = [
     bus.subscribe('message.created', ({ message, participantIds, requestId }) => {
-      logger.debug({ reqId: requestId, sessionId: message.session_id, seq: message.seq }, 'fan-out new_message');
+      logger.debug(
+        { reqId: requestId, sessionId: message.session_id, seq: message.seq },
+        'fan-out new_message',
+      );
       io.to(sessionRoom(message.session_id)).emit('new_message', toSocketMessage(message));
       if (participantIds.length > 0) {
         io.to(participantIds.map(userRoom)).emit('chat_activity', {
@@ -43,7 +46,10 @@ export function registerGateway(io: ChatServer, bus: EventBus, logger: FanOutLog
       io.to([sessionRoom(read.session_id), userRoom(read.user_id)]).emit('messages_read', read);
     }),
     bus.subscribe('message.deleted', ({ sessionId, messageId }) => {
-      io.to(sessionRoom(sessionId)).emit('message_deleted', { session_id: sessionId, message_id: messageId });
+      io.to(sessionRoom(sessionId)).emit('message_deleted', {
+        session_id: sessionId,
+        message_id: messageId,
+      });
     }),
     bus.subscribe('session.updated', ({ sessionId, status, participantIds }) => {
       io.to([sessionRoom(sessionId), ...participantIds.map(userRoom)]).emit('session_updated', {

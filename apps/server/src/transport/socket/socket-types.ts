@@ -10,5 +10,15 @@ export interface SocketData {
 // biome-ignore lint/complexity/noBannedTypes: Socket.IO's slot for server-to-server events.
 type NoServerEvents = {};
 
-export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, NoServerEvents, SocketData>;
-export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, NoServerEvents, SocketData>;
+export type ChatServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  NoServerEvents,
+  SocketData
+>;
+export type ChatSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  NoServerEvents,
+  SocketData
+>;

@@ -48,6 +48,11 @@ export class TypingState {
     this.io
       .to(sessionRoom(sessionId))
       .except([userRoom(userId), presenceRoom(sessionId, userId)])
-      .emit('user_typing', { user_id: userId, user_name: userName, is_typing: isTyping, session_id: sessionId });
+      .emit('user_typing', {
+        user_id: userId,
+        user_name: userName,
+        is_typing: isTyping,
+        session_id: sessionId,
+      });
   }
 }

@@ -43,5 +43,7 @@ export const reactionsRouter = router({
   remove: authedProcedure
     .input(ZMessageIdParams.extend(ZAddReactionRequest.shape))
     .output(ZReactionChange)
-    .mutation(({ ctx, input }) => ctx.services.reactions.remove(ctx.actor, input.id, input.reaction)),
+    .mutation(({ ctx, input }) =>
+      ctx.services.reactions.remove(ctx.actor, input.id, input.reaction),
+    ),
 });

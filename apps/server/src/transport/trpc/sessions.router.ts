@@ -29,5 +29,7 @@ export const sessionsRouter = router({
   updateStatus: authedProcedure
     .input(ZSessionIdParams.extend(ZUpdateSessionRequest.shape))
     .output(ZChatSessionDetail)
-    .mutation(({ ctx, input }) => ctx.services.sessions.updateStatus(ctx.actor, input.id, input.status)),
+    .mutation(({ ctx, input }) =>
+      ctx.services.sessions.updateStatus(ctx.actor, input.id, input.status),
+    ),
 });
