@@ -8,6 +8,7 @@ import {
   ZId,
   ZVoiceNoteFields,
 } from '@chat/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppServices } from '../../app-services.js';
@@ -36,6 +37,43 @@ export const filesRoutes: FastifyPluginAsyncZod<{
   services: AppServices;
   tempDir: string;
 }> = async (app, { services, tempDir }) => {
+  /** Both upload routes: spool the file, then hand it to the one upload pipeline. */
+  const uploadHandler =
+    <S extends typeof ZVoiceNoteFields | typeof ZFileUploadFields>(
+      endpoint: 'voice' | 'file',
+      fileField: string,
+      fieldsSchema: S,
+      successMessage: string,
+    ) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const actor = await requireActor(services, request);
+      const upload = await receiveUpload(request, {
+        fileField,
+        fieldsSchema,
+        tempDir,
+        onSessionId: (sessionId) => services.files.authorizeUpload(actor, sessionId),
+      });
+      const fields = upload.fields as { session_id: string; duration?: number; caption?: string };
+      try {
+        const message = await services.files.storeUpload(
+          actor,
+          {
+            endpoint,
+            sessionId: fields.session_id,
+            tempPath: upload.tempPath,
+            originalName: upload.originalName,
+            durationHint: fields.duration,
+            caption: fields.caption,
+          },
+          'rest',
+        );
+        reply.code(201);
+        return { success: true as const, data: message, message: successMessage };
+      } finally {
+        await rm(upload.tempPath, { force: true });
+      }
+    };
+
   app.post(
     API_PATHS.voiceNotes,
     {
@@ -47,36 +85,7 @@ export const filesRoutes: FastifyPluginAsyncZod<{
         response: uploadResponses,
       },
     },
-    async (request, reply) => {
-      const actor = await requireActor(services, request);
-      const upload = await receiveUpload(request, {
-        fileField: 'voice_note',
-        fieldsSchema: ZVoiceNoteFields,
-        tempDir,
-        onSessionId: (sessionId) => services.files.authorizeUpload(actor, sessionId),
-      });
-      try {
-        const message = await services.files.storeUpload(
-          actor,
-          {
-            endpoint: 'voice',
-            sessionId: upload.fields.session_id,
-            tempPath: upload.tempPath,
-            originalName: upload.originalName,
-            durationHint: upload.fields.duration,
-          },
-          'rest',
-        );
-        reply.code(201);
-        return {
-          success: true as const,
-          data: message,
-          message: SUCCESS_MESSAGES.voiceNoteUploaded,
-        };
-      } finally {
-        await rm(upload.tempPath, { force: true });
-      }
-    },
+    uploadHandler('voice', 'voice_note', ZVoiceNoteFields, SUCCESS_MESSAGES.voiceNoteUploaded),
   );
 
   app.post(
@@ -90,32 +99,7 @@ export const filesRoutes: FastifyPluginAsyncZod<{
         response: uploadResponses,
       },
     },
-    async (request, reply) => {
-      const actor = await requireActor(services, request);
-      const upload = await receiveUpload(request, {
-        fileField: 'file',
-        fieldsSchema: ZFileUploadFields,
-        tempDir,
-        onSessionId: (sessionId) => services.files.authorizeUpload(actor, sessionId),
-      });
-      try {
-        const message = await services.files.storeUpload(
-          actor,
-          {
-            endpoint: 'file',
-            sessionId: upload.fields.session_id,
-            tempPath: upload.tempPath,
-            originalName: upload.originalName,
-            caption: upload.fields.caption,
-          },
-          'rest',
-        );
-        reply.code(201);
-        return { success: true as const, data: message, message: SUCCESS_MESSAGES.fileUploaded };
-      } finally {
-        await rm(upload.tempPath, { force: true });
-      }
-    },
+    uploadHandler('file', 'file', ZFileUploadFields, SUCCESS_MESSAGES.fileUploaded),
   );
 
   app.get(
