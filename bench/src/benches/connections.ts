@@ -4,6 +4,7 @@ import { LoadGenerator } from '../lib/processes.js';
 import type { BenchOutput, Target } from '../lib/report.js';
 import {
   type ChatServer,
+  COMPARE,
   type RelayServer,
   signToken,
   startChatServer,
@@ -119,109 +120,142 @@ export async function runConnections(): Promise<BenchOutput> {
     await relay.stop();
     relay = undefined;
 
-    log('connections: the service');
     const tokens = new Map(specs.map((s) => [s.userId, signToken(s.userId)]));
     const chatSpecs = specs.map((s) => ({ ...s, token: tokens.get(s.userId) ?? null }));
-    const chat = await measureMemory(
-      lg,
-      'chat',
-      server.url,
-      server.proc,
-      chatSpecs,
-      true,
-      'service connect',
-    );
-    log(
-      `connections: service ${fmt(chat.kibPerConnection, 1)} KiB per connection (RSS ${chat.rssEmptyMiB} -> ${chat.rssFullMiB} MiB)`,
-    );
-
-    // Messages before the deploy arrive live.
     const active = pairs.slice(0, ACTIVE_SESSIONS);
-    const before = await lg.call<
-      Array<{ sessionId: string; senderId: string; id: string | null; status: number }>
-    >('restSend', {
-      url: server.url,
-      concurrency: 16,
-      messages: active.map((p, i) => ({
-        token: tokens.get(p.clientId),
-        sessionId: p.sessionId,
-        senderId: p.clientId,
-        content: `before the deploy ${i}`,
-      })),
-    });
 
-    log('connections: deploy: SIGTERM, a new process on the same port, every socket reconnects');
-    await lg.call('connMark', { key: 'chat' });
-    const stoppedAt = Date.now();
-    const oldServer = server;
-    await oldServer.proc.stop();
-    const downAt = Date.now();
-    server = await startChatServer({
-      name: 'connections-b',
-      databaseUrl: db.url,
-      port: oldServer.port,
-      dataDir: oldServer.dataDir,
-    });
-    const readyAt = Date.now();
-    log(
-      `connections: old process gone in ${fmt((downAt - stoppedAt) / 1000, 2)} s, new one ready ${fmt((readyAt - downAt) / 1000, 2)} s later`,
-    );
-    // Messages while the sockets come back: live for those already back, catch-up for the rest.
-    const during = await lg.call<
-      Array<{ sessionId: string; senderId: string; id: string | null; status: number }>
-    >('restSend', {
-      url: server.url,
-      concurrency: 16,
-      messages: active.map((p, i) => ({
-        token: tokens.get(p.readerId),
-        sessionId: p.sessionId,
-        senderId: p.readerId,
-        content: `during the deploy ${i}`,
-      })),
-    });
-    const sentAll = [...before, ...during];
-    const refused = sentAll.filter((m) => m.id === null).length;
-    const expected: Expected[] = sentAll.flatMap((m) =>
-      m.id ? [{ sessionId: m.sessionId, senderId: m.senderId, id: m.id }] : [],
-    );
-    const result = await lg.call<{
-      markAt: number;
-      sockets: number;
-      back: number;
-      caughtUp: number;
-      missing: number;
-      duplicatesDropped: number;
-      joinErrors: number;
-      joinErrorCodes: Record<string, number>;
-      resyncRequired: number;
-      lastBackAt: number;
-      lastCaughtUpAt: number;
-      firstBackAt: number;
-      maxConnects: number;
-    }>('connAwait', { key: 'chat', expected, timeoutMs: 300_000, label: 'reconnect' }, 400_000);
-    const rssAfter = server.proc.rssBytes();
-    await lg.call('connClose', { key: 'chat' });
-
-    const reconnect = {
-      sockets: result.sockets,
-      back: result.back,
-      caughtUp: result.caughtUp,
-      messagesExpected: expected.length,
-      messagesRefused: refused,
-      missing: result.missing,
-      duplicatesDropped: result.duplicatesDropped,
-      joinErrors: result.joinErrors,
-      joinErrorCodes: result.joinErrorCodes,
-      oldProcessExitS: round((downAt - stoppedAt) / 1000, 2),
-      newProcessReadyS: round((readyAt - downAt) / 1000, 2),
-      allBackAfterReadyS: round((result.lastBackAt - readyAt) / 1000, 2),
-      allCaughtUpAfterReadyS: round((result.lastCaughtUpAt - readyAt) / 1000, 2),
-      allCaughtUpAfterSigtermS: round((result.lastCaughtUpAt - stoppedAt) / 1000, 2),
-      firstBackAfterReadyS: round((result.firstBackAt - readyAt) / 1000, 2),
-      rssAfterReconnectMiB: round(rssAfter / MiB, 1),
+    /** Memory, then a deploy with every socket coming back, on one build of the server. */
+    const serviceRound = async (label: string, first: ChatServer, main?: string) => {
+      let current = first;
+      log(`connections: the service (${label})`);
+      const memory = await measureMemory(
+        lg,
+        'chat',
+        current.url,
+        current.proc,
+        chatSpecs,
+        true,
+        `${label} connect`,
+      );
+      log(
+        `connections: ${label} ${fmt(memory.kibPerConnection, 1)} KiB per connection (RSS ${memory.rssEmptyMiB} -> ${memory.rssFullMiB} MiB)`,
+      );
+      // Messages before the deploy arrive live.
+      const before = await lg.call<
+        Array<{ sessionId: string; senderId: string; id: string | null; status: number }>
+      >('restSend', {
+        url: current.url,
+        concurrency: 16,
+        messages: active.map((p, i) => ({
+          token: tokens.get(p.clientId),
+          sessionId: p.sessionId,
+          senderId: p.clientId,
+          content: `${label}: before the deploy ${i}`,
+        })),
+      });
+      log(
+        `connections: deploy (${label}): SIGTERM, a new process on the same port, every socket reconnects`,
+      );
+      await lg.call('connMark', { key: 'chat' });
+      const stoppedAt = Date.now();
+      const old = current;
+      await old.proc.stop();
+      const downAt = Date.now();
+      current = await startChatServer({
+        name: `connections-${label}-b`,
+        databaseUrl: db.url,
+        port: old.port,
+        dataDir: old.dataDir,
+        main,
+      });
+      server = current;
+      const readyAt = Date.now();
+      log(
+        `connections: old process gone in ${fmt((downAt - stoppedAt) / 1000, 2)} s, new one ready ${fmt((readyAt - downAt) / 1000, 2)} s later`,
+      );
+      // Messages while the sockets come back: live for those already back, catch-up for the rest.
+      const during = await lg.call<
+        Array<{ sessionId: string; senderId: string; id: string | null; status: number }>
+      >('restSend', {
+        url: current.url,
+        concurrency: 16,
+        messages: active.map((p, i) => ({
+          token: tokens.get(p.readerId),
+          sessionId: p.sessionId,
+          senderId: p.readerId,
+          content: `${label}: during the deploy ${i}`,
+        })),
+      });
+      const sentAll = [...before, ...during];
+      const refused = sentAll.filter((m) => m.id === null).length;
+      const expected: Expected[] = sentAll.flatMap((m) =>
+        m.id ? [{ sessionId: m.sessionId, senderId: m.senderId, id: m.id }] : [],
+      );
+      const result = await lg.call<{
+        markAt: number;
+        sockets: number;
+        back: number;
+        caughtUp: number;
+        missing: number;
+        duplicatesDropped: number;
+        joinErrors: number;
+        joinErrorCodes: Record<string, number>;
+        authErrorCodes: Record<string, number>;
+        resyncRequired: number;
+        lastBackAt: number;
+        lastCaughtUpAt: number;
+        firstBackAt: number;
+        maxConnects: number;
+      }>(
+        'connAwait',
+        { key: 'chat', expected, timeoutMs: 300_000, label: `reconnect (${label})` },
+        400_000,
+      );
+      const rssAfter = current.proc.rssBytes();
+      await lg.call('connClose', { key: 'chat' });
+      await current.stop();
+      rmSync(current.dataDir, { recursive: true, force: true });
+      server = undefined;
+      const reconnect = {
+        sockets: result.sockets,
+        back: result.back,
+        caughtUp: result.caughtUp,
+        messagesExpected: expected.length,
+        messagesRefused: refused,
+        missing: result.missing,
+        duplicatesDropped: result.duplicatesDropped,
+        joinRefusals: result.joinErrors,
+        joinRefusalCodes: result.joinErrorCodes,
+        authRefusalCodes: result.authErrorCodes,
+        oldProcessExitS: round((downAt - stoppedAt) / 1000, 2),
+        newProcessReadyS: round((readyAt - downAt) / 1000, 2),
+        allBackAfterReadyS: round((result.lastBackAt - readyAt) / 1000, 2),
+        allCaughtUpAfterReadyS: round((result.lastCaughtUpAt - readyAt) / 1000, 2),
+        allCaughtUpAfterSigtermS: round((result.lastCaughtUpAt - stoppedAt) / 1000, 2),
+        firstBackAfterReadyS: round((result.firstBackAt - readyAt) / 1000, 2),
+        rssAfterReconnectMiB: round(rssAfter / MiB, 1),
+      };
+      const complete = result.caughtUp === COUNT && result.missing === 0 && refused === 0;
+      return { memory, reconnect, complete, result };
     };
+
+    const primary = await serviceRound('service', server);
+    const chat = primary.memory;
+    const { reconnect, result, complete } = primary;
+    let compareFigures: unknown = null;
+    let compareNote: string | null = null;
+    if (COMPARE) {
+      const other = await startChatServer({
+        name: `connections-${COMPARE.label}`,
+        databaseUrl: db.url,
+        main: COMPARE.main,
+      });
+      server = other;
+      const round2 = await serviceRound(COMPARE.label, other, COMPARE.main);
+      compareFigures = { label: COMPARE.label, main: COMPARE.main, ...round2 };
+      compareNote = `Same run, ${COMPARE.label} build: ${fmt(round2.memory.kibPerConnection, 1)} KiB per connection; ${round2.result.caughtUp}/${COUNT} back and caught up ${fmt(round2.reconnect.allCaughtUpAfterReadyS, 1)} s after ready (refusals: join ${JSON.stringify(round2.reconnect.joinRefusalCodes)}, sign-in ${JSON.stringify(round2.reconnect.authRefusalCodes)}), ${round2.result.missing} missing; this build ${fmt(chat.kibPerConnection, 1)} KiB, ${fmt(reconnect.allCaughtUpAfterReadyS, 1)} s`;
+    }
     const memRatio = ratio(chat.kibPerConnection, bare.kibPerConnection);
-    const complete = result.caughtUp === COUNT && result.missing === 0 && refused === 0;
     const targets: Target[] = [
       {
         name: 'memory per idle joined connection <= 1.5x bare Socket.IO',
@@ -235,9 +269,10 @@ export async function runConnections(): Promise<BenchOutput> {
       },
     ];
     const notes = [
-      `Socket.IO client reconnection delay 1-5 s (its defaults), so the first ${fmt(reconnect.firstBackAfterReadyS, 1)} s after "ready" are the clients' back-off`,
+      `Clients: socket.io-client reconnection back-off 1-5 s (its defaults); the first socket was back ${fmt(reconnect.firstBackAfterReadyS, 1)} s after the new process answered /healthz. Refusals while they came back (retried): join ${JSON.stringify(reconnect.joinRefusalCodes)}, sign-in ${JSON.stringify(reconnect.authRefusalCodes)}; REST sends refused after retries: ${reconnect.messagesRefused}`,
       `Opening ${COUNT} sockets (connect + auth + join_chat, 100 at a time) took ${fmt(chat.openSeconds, 1)} s on the service vs ${fmt(bare.openSeconds, 1)} s bare`,
     ];
+    if (compareNote) notes.push(compareNote);
     if (COUNT !== 10_000)
       notes.push(
         `Ran with ${COUNT} sockets, not the issue's 10,000 (BENCH_CONNECTIONS / BENCH_QUICK)`,
@@ -262,7 +297,7 @@ export async function runConnections(): Promise<BenchOutput> {
         `${fmt(chat.rssEmptyMiB, 0)} -> ${fmt(chat.rssFullMiB, 0)} MiB`,
         fmt(reconnect.allBackAfterReadyS, 1),
         fmt(reconnect.allCaughtUpAfterReadyS, 1),
-        `${expected.length} / ${result.missing}`,
+        `${reconnect.messagesExpected} / ${result.missing}`,
       ],
       targets,
       notes,
@@ -273,6 +308,7 @@ export async function runConnections(): Promise<BenchOutput> {
         service: chat,
         ratio: round(memRatio, 3),
         reconnect,
+        compare: compareFigures,
       },
     };
   } finally {

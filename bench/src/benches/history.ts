@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { createBenchDatabase, seedBookingSessions } from '../lib/db.js';
 import { LoadGenerator } from '../lib/processes.js';
 import type { BenchOutput, Target } from '../lib/report.js';
-import { type ChatServer, signToken, startChatServer } from '../lib/server.js';
+import { type ChatServer, COMPARE, signToken, startChatServer } from '../lib/server.js';
 import { fmt, log, pcts, ratio, round, type Summary } from '../lib/util.js';
 import type { HttpCase, HttpCaseResult } from '../loadgen/http.js';
 
@@ -89,6 +89,7 @@ export async function runHistory(): Promise<BenchOutput> {
   const db = await createBenchDatabase('history');
   const lg = new LoadGenerator();
   let server: ChatServer | undefined;
+  let compare: ChatServer | undefined;
   try {
     server = await startChatServer({ name: 'history', databaseUrl: db.url });
     const [big, small] = await seedBookingSessions(db.pool, 2);
@@ -175,7 +176,29 @@ export async function runHistory(): Promise<BenchOutput> {
         count: SAMPLES,
         expectItems: 100,
       },
+      // The floor on this machine right now: the cheapest request there is (no auth, no query).
+      {
+        name: 'floor: GET /healthz',
+        url: `${server.url}/healthz`,
+        token: busyToken,
+        count: SAMPLES,
+        plain: true,
+      },
     ];
+    if (COMPARE) {
+      // The other build on the same database (same schema), its cases interleaved with these.
+      compare = await startChatServer({
+        name: `history-${COMPARE.label}`,
+        databaseUrl: db.url,
+        main: COMPARE.main,
+      });
+      const base = server.url;
+      const other = compare.url;
+      for (const c of [...cases]) {
+        if (c.name.startsWith('floor')) continue;
+        cases.push({ ...c, name: `${COMPARE.label}: ${c.name}`, url: c.url.replace(base, other) });
+      }
+    }
     log(`history: ${SAMPLES} requests per case, interleaved`);
     const fast = await lg.call<HttpCaseResult[]>(
       'httpCases',
@@ -221,7 +244,7 @@ export async function runHistory(): Promise<BenchOutput> {
       {
         name: 'session list of 1,000 sessions p99 < 20 ms',
         met: list.p99 < 20,
-        measured: `${fmt(list.p99, 1)} ms`,
+        measured: `${fmt(list.p99, 1)} ms; the machine's floor (GET /healthz) p50 ${fmt(by('floor: GET /healthz').p50, 2)}, p99 ${fmt(by('floor: GET /healthz').p99, 1)} ms`,
       },
     ];
     const notes = all.map(
@@ -276,6 +299,7 @@ export async function runHistory(): Promise<BenchOutput> {
   } finally {
     await lg.close();
     await server?.stop();
+    await compare?.stop();
     await db.drop();
   }
 }

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { createBenchDatabase, seedBookingSessions } from '../lib/db.js';
 import { LoadGenerator, onExit } from '../lib/processes.js';
 import type { BenchOutput, Target } from '../lib/report.js';
-import { type ChatServer, signToken, startChatServer } from '../lib/server.js';
+import {
+  type ChatServer,
+  COMPARE,
+  dbOperations,
+  scrapeMetrics,
+  signToken,
+  startChatServer,
+} from '../lib/server.js';
 import { fmt, freePort, log, median, pcts, REPO_ROOT, ratio, round, sleep } from '../lib/util.js';
 import type { RunResult } from '../loadgen/uploads.js';
 
@@ -59,6 +66,7 @@ export async function runUploads(): Promise<BenchOutput> {
   const lg = new LoadGenerator();
   let scanned: ChatServer | undefined;
   let unscanned: ChatServer | undefined;
+  let other: ChatServer | undefined;
   try {
     scanned = await startChatServer({
       name: 'uploads-scan',
@@ -70,6 +78,18 @@ export async function runUploads(): Promise<BenchOutput> {
       },
     });
     unscanned = await startChatServer({ name: 'uploads-noscan', databaseUrl: db.url });
+    if (COMPARE) {
+      other = await startChatServer({
+        name: `uploads-${COMPARE.label}`,
+        databaseUrl: db.url,
+        main: COMPARE.main,
+        env: {
+          ALLOW_UNSCANNED_UPLOADS: 'false',
+          CLAMAV_HOST: '127.0.0.1',
+          CLAMAV_PORT: String(clamd.port),
+        },
+      });
+    }
     const [pair] = await seedBookingSessions(db.pool, 1);
     if (!pair) throw new Error('seed failed');
     const token = signToken(pair.clientId);
@@ -95,8 +115,17 @@ export async function runUploads(): Promise<BenchOutput> {
     await scan(20, 1);
     await upload(scanned, 20, 1);
     await upload(unscanned, 20, 1);
+    if (other) await upload(other, 20, 1);
 
     const seq = { scan: [] as RunResult[], pipeline: [] as RunResult[], noScan: [] as RunResult[] };
+    const perUpload: Array<{
+      serverCpuMs: number;
+      repositoryMs: number;
+      repositoryCalls: number;
+      wallMs: number;
+    }> = [];
+    const seqCompare: RunResult[] = [];
+    const concCompare: RunResult[] = [];
     const conc = {
       scan: [] as RunResult[],
       pipeline: [] as RunResult[],
@@ -105,12 +134,26 @@ export async function runUploads(): Promise<BenchOutput> {
     for (let round = 1; round <= ROUNDS; round++) {
       log(`uploads: round ${round}/${ROUNDS}: one at a time (${SEQUENTIAL} each)`);
       seq.scan.push(await scan(SEQUENTIAL, 1));
+      const before = await scrapeMetrics(scanned.url);
+      const cpu0 = scanned.proc.cpuSeconds();
+      const t0 = Date.now();
       seq.pipeline.push(await upload(scanned, SEQUENTIAL, 1));
+      const wall = (Date.now() - t0) / 1000;
+      const ops = dbOperations(before, await scrapeMetrics(scanned.url));
+      const dbMs = ops.reduce((a, o) => a + o.totalS, 0) * 1000;
+      perUpload.push({
+        serverCpuMs: ((scanned.proc.cpuSeconds() - cpu0) / SEQUENTIAL) * 1000,
+        repositoryMs: dbMs / SEQUENTIAL,
+        repositoryCalls: ops.reduce((a, o) => a + o.calls, 0) / SEQUENTIAL,
+        wallMs: (wall / SEQUENTIAL) * 1000,
+      });
       seq.noScan.push(await upload(unscanned, SEQUENTIAL, 1));
+      if (other) seqCompare.push(await upload(other, SEQUENTIAL, 1));
       log(`uploads: round ${round}/${ROUNDS}: ${CONCURRENCY} at a time (${CONCURRENT} each)`);
       conc.scan.push(await scan(CONCURRENT, CONCURRENCY));
       conc.pipeline.push(await upload(scanned, CONCURRENT, CONCURRENCY));
       conc.noScan.push(await upload(unscanned, CONCURRENT, CONCURRENCY));
+      if (other) concCompare.push(await upload(other, CONCURRENT, CONCURRENCY));
       log(
         `uploads: round ${round}: p50 scan ${fmt(seq.scan.at(-1)?.ms.p50 ?? 0, 2)} ms, pipeline ${fmt(seq.pipeline.at(-1)?.ms.p50 ?? 0, 2)} ms, without scan ${fmt(seq.noScan.at(-1)?.ms.p50 ?? 0, 2)} ms`,
       );
@@ -146,7 +189,21 @@ export async function runUploads(): Promise<BenchOutput> {
         measured: `${fmt(latencyRatio, 2)}x (${fmt(lat(seq.pipeline).p50, 2)} vs ${fmt(lat(seq.scan).p50, 2)} ms)`,
       },
     ];
+    const breakdown = {
+      serverCpuMs: median(perUpload.map((p) => p.serverCpuMs)),
+      repositoryMs: median(perUpload.map((p) => p.repositoryMs)),
+      repositoryCalls: median(perUpload.map((p) => p.repositoryCalls)),
+    };
+    const compareFigures = other
+      ? {
+          label: COMPARE?.label,
+          main: COMPARE?.main,
+          sequential: lat(seqCompare),
+          concurrentPerS: round(m(concCompare, (r) => r.perS)),
+        }
+      : null;
     const notes = [
+      `Per upload (one at a time, scanner on): server CPU ${fmt(breakdown.serverCpuMs, 2)} ms, ${fmt(breakdown.repositoryCalls, 1)} repository calls taking ${fmt(breakdown.repositoryMs, 2)} ms in all (the group commit's transaction included)`,
       `Without a scanner the same pipeline takes p50 ${fmt(lat(seq.noScan).p50, 2)} ms: scan ${fmt(lat(seq.scan).p50, 2)} + rest ${fmt(lat(seq.noScan).p50, 2)} ~ ${fmt(lat(seq.scan).p50 + lat(seq.noScan).p50, 2)} vs pipeline ${fmt(lat(seq.pipeline).p50, 2)} ms`,
       `${CONCURRENCY} at a time: pipeline ${fmt(
         m(conc.pipeline, (r) => r.perS),
@@ -160,6 +217,14 @@ export async function runUploads(): Promise<BenchOutput> {
       )}/s`,
       `${storedVoice} voice messages stored; ${errors} errors`,
     ];
+    if (compareFigures) {
+      notes.push(
+        `Same run, ${COMPARE?.label} build: pipeline p50/p99/p99.9 ${pcts(compareFigures.sequential, 2)} ms one at a time, ${fmt(compareFigures.concurrentPerS, 0)}/s ${CONCURRENCY} at a time; this build ${pcts(lat(seq.pipeline), 2)} ms, ${fmt(
+          m(conc.pipeline, (r) => r.perS),
+          0,
+        )}/s`,
+      );
+    }
     return {
       name: 'uploads',
       columns: [
@@ -209,12 +274,15 @@ export async function runUploads(): Promise<BenchOutput> {
         },
         ratios: { latencyP50: round(latencyRatio, 3), throughput: round(throughputRatio, 3) },
         storedVoiceMessages: storedVoice,
+        perUpload: { ...breakdown, runs: perUpload },
+        compare: compareFigures,
       },
     };
   } finally {
     await lg.close();
     await scanned?.stop();
     await unscanned?.stop();
+    await other?.stop();
     await db.drop();
     clamd.stop();
   }

@@ -55,7 +55,7 @@ export function appendRow(output: BenchOutput, ctx: RunContext): void {
     .map((t) => `${t.met ? 'met' : 'MISSED'}: ${t.name} (${t.measured})`)
     .join('; ');
   const row = `| ${[
-    ctx.date.slice(0, 16).replace('T', ' '),
+    ctx.date.slice(0, 16).replace('T', ' ') + (process.env.BENCH_QUICK === '1' ? ' (quick)' : ''),
     ctx.commit,
     ctx.machine,
     ...output.cells,

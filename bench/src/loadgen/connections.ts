@@ -106,6 +106,7 @@ export async function connAwait(args: {
     duplicatesDropped: group.duplicates,
     joinErrors: group.joinErrors,
     joinErrorCodes: Object.fromEntries(group.joinErrorCodes),
+    authErrorCodes: Object.fromEntries(group.authErrorCodes),
     resyncRequired: members.filter((m) => m.resyncRequired).length,
     lastBackAt: Math.max(...backAt),
     lastCaughtUpAt: Math.max(...caughtUpAt),

@@ -37,6 +37,9 @@ export interface WireMessage {
   content: string | null;
 }
 
+const RETRYABLE = new Set(['SERVICE_UNAVAILABLE', 'RATE_LIMIT_EXCEEDED', 'TIMEOUT']);
+const MAX_JOIN_RETRIES = 30;
+
 type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
 interface Joined {
   session_id: string;
@@ -58,6 +61,7 @@ export class SocketGroup {
   readonly members: Member[] = [];
   joinErrors = 0;
   joinErrorCodes = new Map<string, number>();
+  authErrorCodes = new Map<string, number>();
   duplicates = 0;
 
   constructor(readonly options: GroupOptions) {}
@@ -74,10 +78,15 @@ export class SocketGroup {
     member.onMessage?.(member, message, at);
   }
 
-  private join(member: Member, sinceSeq: number | undefined): Promise<void> {
+  /**
+   * join_chat, as a robust client does it: an answer that says "try again" (the server shedding
+   * load: SERVICE_UNAVAILABLE, RATE_LIMIT_EXCEEDED, or no answer in time) is retried after 1 to 3 s
+   * with the newest since_seq, at most MAX_JOIN_RETRIES times; each refusal is counted.
+   */
+  private join(member: Member, sinceSeq: number | undefined, attempt = 0): Promise<void> {
     return new Promise((resolve) => {
       member.socket
-        .timeout(60_000)
+        .timeout(30_000)
         .emit(
           'join_chat',
           sinceSeq === undefined
@@ -89,7 +98,19 @@ export class SocketGroup {
               this.joinErrors++;
               const code = err ? 'TIMEOUT' : ack.ok ? 'UNKNOWN' : ack.error.code;
               this.joinErrorCodes.set(code, (this.joinErrorCodes.get(code) ?? 0) + 1);
-              resolve();
+              const retry =
+                RETRYABLE.has(code) && attempt < MAX_JOIN_RETRIES && member.socket.connected;
+              if (!retry) {
+                resolve();
+                return;
+              }
+              setTimeout(
+                () => {
+                  const since = sinceSeq === undefined ? undefined : member.lastSeq;
+                  void this.join(member, since, attempt + 1).then(resolve);
+                },
+                1_000 + Math.random() * 2_000,
+              );
               return;
             }
             // A message delivered twice (live and in the catch-up) is dropped by id, as clients do.
@@ -153,6 +174,13 @@ export class SocketGroup {
         });
       });
       socket.on('auth_error', (e: { code: string }) => {
+        this.authErrorCodes.set(e.code, (this.authErrorCodes.get(e.code) ?? 0) + 1);
+        // The server turned the sign-in away for a passing reason (database saturated by a
+        // reconnect storm) and closed the socket: a robust client connects again a little later.
+        if (member.joins > 0 && this.options.reconnection && RETRYABLE.has(e.code)) {
+          setTimeout(() => socket.connect(), 1_000 + Math.random() * 2_000);
+          return;
+        }
         clearTimeout(timer);
         reject(new Error(`auth_error ${e.code}`));
       });

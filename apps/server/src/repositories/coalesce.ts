@@ -46,24 +46,32 @@ const MAX_KEYS = 1_000;
 /** Queries of one loader in flight at once; further calls gather into the next batch meanwhile. */
 const MAX_IN_FLIGHT = 2;
 
+/** One batch's rows: in query order, and grouped by key (each group in query order). */
+export interface Batched<R> {
+  rows: R[];
+  byKey: Map<string, R[]>;
+  keyOf: (row: R) => string;
+}
+
 interface Batch<R> {
   keys: Set<string>;
-  resolve: (rows: R[]) => void;
+  resolve: (result: Batched<R>) => void;
   reject: (error: unknown) => void;
-  rows: Promise<R[]>;
+  result: Promise<Batched<R>>;
 }
 
 /**
  * Returns a loader: each call adds its keys to the open batch and resolves with the rows of the
- * whole batch (callers pick theirs). A batch is sent on `setImmediate` (after every call made
- * in this turn of the event loop) when fewer than MAX_IN_FLIGHT of its queries are running,
- * else as soon as one returns: under load batches grow instead of queries queueing for the
- * pool, and an idle server adds no wait. A batch is never reused once sent: a call always sees
- * a query issued after it was made.
+ * whole batch, grouped once by `keyOf` (callers pick theirs in O(1)). A batch is sent on
+ * `setImmediate` (after every call made in this turn of the event loop) when fewer than
+ * MAX_IN_FLIGHT of its queries are running, else as soon as one returns: under load batches
+ * grow instead of queries queueing for the pool, and an idle server adds no wait. A batch is
+ * never reused once sent: a call always sees a query issued after it was made.
  */
 export function coalesce<R>(
   load: (keys: string[]) => Promise<R[]>,
-): (keys: readonly string[]) => Promise<R[]> {
+  keyOf: (row: R) => string,
+): (keys: readonly string[]) => Promise<Batched<R>> {
   let open: Batch<R> | null = null;
   let scheduled = false;
   let inFlight = 0;
@@ -78,7 +86,17 @@ export function coalesce<R>(
     const chunks: string[][] = [];
     for (let i = 0; i < all.length; i += MAX_KEYS) chunks.push(all.slice(i, i + MAX_KEYS));
     Promise.all(chunks.map(load))
-      .then((parts) => batch.resolve(parts.flat()), batch.reject)
+      .then((parts) => {
+        const rows = parts.flat();
+        const byKey = new Map<string, R[]>();
+        for (const row of rows) {
+          const key = keyOf(row);
+          const group = byKey.get(key);
+          if (group) group.push(row);
+          else byKey.set(key, [row]);
+        }
+        batch.resolve({ rows, byKey, keyOf });
+      }, batch.reject)
       .finally(() => {
         inFlight--;
         if (open && !scheduled) {
@@ -90,19 +108,26 @@ export function coalesce<R>(
 
   return (keys) => {
     if (!open) {
-      let resolve: (rows: R[]) => void = () => {};
+      let resolve: (result: Batched<R>) => void = () => {};
       let reject: (error: unknown) => void = () => {};
-      const rows = new Promise<R[]>((res, rej) => {
+      const result = new Promise<Batched<R>>((res, rej) => {
         resolve = res;
         reject = rej;
       });
-      open = { keys: new Set(), resolve, reject, rows };
+      open = { keys: new Set(), resolve, reject, result };
     }
     for (const key of keys) open.keys.add(uuidKey(key));
     if (!scheduled && inFlight < MAX_IN_FLIGHT) {
       scheduled = true;
       setImmediate(send);
     }
-    return open.rows;
+    return open.result;
   };
+}
+
+/** The rows of `keys` from a batch, in query order. */
+export function pick<R>(batch: Batched<R>, keys: readonly string[]): R[] {
+  if (keys.length === 1) return batch.byKey.get(uuidKey(keys[0] ?? '')) ?? [];
+  const wanted = new Set(keys.map(uuidKey));
+  return batch.rows.filter((row) => wanted.has(batch.keyOf(row)));
 }

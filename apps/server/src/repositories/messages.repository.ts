@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../db/database.js';
 import { chatMessages, messageReactions, profiles } from '../db/schema.js';
 import type { MessageRow, ReactionRow } from '../domain/types.js';
-import { canShare, coalesce, inUuids, isPg, isPooled, uuidKey } from './coalesce.js';
+import { canShare, coalesce, inUuids, isPg, isPooled, pick } from './coalesce.js';
 
 export interface MessageWithSender extends MessageRow {
   sender: {
@@ -33,6 +33,65 @@ const toMessage = (r: typeof chatMessages.$inferSelect): MessageRow => ({
   editedAt: r.editedAt,
   deletedAt: r.deletedAt,
 });
+
+/** A row of the raw catch-up query, as node-postgres hands it to drizzle's raw `execute`. */
+interface RawAfterRow {
+  k: string;
+  id: string;
+  session_id: string;
+  seq: string;
+  sender_id: string | null;
+  type: string;
+  content: string | null;
+  storage_key: string | null;
+  file_name: string | null;
+  file_size: string | null;
+  mime_type: string | null;
+  metadata: unknown;
+  created_at: string;
+  edited_at: string | null;
+  deleted_at: string | null;
+  deleted_by: string | null;
+  p_id: string | null;
+  p_first_name: string | null;
+  p_last_name: string | null;
+  p_avatar_url: string | null;
+}
+
+/** The same values drizzle's typed select gives, converted by the columns' own mappers. */
+function fromRaw(r: RawAfterRow): MessageWithSender {
+  const c = chatMessages;
+  const at = (v: string | null) =>
+    v === null ? null : (c.createdAt.mapFromDriverValue(v) as Date);
+  return {
+    ...toMessage({
+      id: r.id,
+      sessionId: r.session_id,
+      seq: Number(r.seq),
+      senderId: r.sender_id,
+      type: r.type,
+      content: r.content,
+      storageKey: r.storage_key,
+      fileName: r.file_name,
+      fileSize: r.file_size === null ? null : Number(r.file_size),
+      mimeType: r.mime_type,
+      metadata: c.metadata.mapFromDriverValue(r.metadata) as Record<string, unknown>,
+      createdAt: at(r.created_at) as Date,
+      editedAt: at(r.edited_at),
+      deletedAt: at(r.deleted_at),
+      deletedBy: r.deleted_by,
+    }),
+    sender:
+      r.p_id === null
+        ? null
+        : {
+            id: r.p_id,
+            firstName: r.p_first_name,
+            lastName: r.p_last_name,
+            avatarUrl: r.p_avatar_url,
+          },
+  };
+}
 
 const senderColumns = {
   id: profiles.id,
@@ -68,18 +127,50 @@ export function createMessagesRepository(db: Executor) {
 
   // Concurrent lookups on the pool share a query (see coalesce.ts); rows keep the query's order.
   const pooled = isPooled(db);
-  const messagesById = coalesce((ids) =>
-    db
-      .select()
-      .from(chatMessages)
-      .where(inUuids(db, chatMessages.id, ids)),
+  const messagesById = coalesce(
+    (ids) =>
+      db
+        .select()
+        .from(chatMessages)
+        .where(inUuids(db, chatMessages.id, ids)),
+    (row) => row.id,
   );
-  const withSenderById = coalesce((ids) =>
-    withSender()
-      .where(inUuids(db, chatMessages.id, ids))
-      .orderBy(asc(chatMessages.seq)),
+  const withSenderById = coalesce(
+    (ids) =>
+      withSender()
+        .where(inUuids(db, chatMessages.id, ids))
+        .orderBy(asc(chatMessages.seq)),
+    (row) => row.message.id,
   );
-  const reactionsByMessage = coalesce(reactionsQuery);
+  const reactionsByMessage = coalesce(reactionsQuery, (row) => row.messageId);
+  // Catch-ups (`join_chat` with since_seq after a reconnect, `after_seq` pages): each key is
+  // `<session>|<seq>|<limit>`, answered by one LATERAL query (an index range scan per key).
+  const afterByKey = coalesce(
+    async (keys) => {
+      const parts = keys.map((k) => k.split('|'));
+      const result = await db.execute(sql`
+      SELECT q.k, m.id, m.session_id, m.seq, m.sender_id, m.type, m.content, m.storage_key,
+             m.file_name, m.file_size, m.mime_type, m.metadata, m.created_at, m.edited_at,
+             m.deleted_at, m.deleted_by, p.id AS p_id, p.first_name AS p_first_name,
+             p.last_name AS p_last_name, p.avatar_url AS p_avatar_url
+      FROM unnest(${sql.param(keys)}::text[], ${sql.param(parts.map((p) => p[0]))}::uuid[],
+                  ${sql.param(parts.map((p) => p[1]))}::bigint[], ${sql.param(parts.map((p) => p[2]))}::int[])
+             AS q(k, session_id, seq, lim)
+      CROSS JOIN LATERAL (
+        SELECT * FROM chat_messages c
+        WHERE c.session_id = q.session_id AND c.seq > q.seq
+        ORDER BY c.seq ASC
+        LIMIT q.lim
+      ) m
+      LEFT JOIN profiles p ON p.id = m.sender_id
+      ORDER BY q.k, m.seq`);
+      return (result as unknown as { rows: RawAfterRow[] }).rows.map((r) => ({
+        k: r.k,
+        row: fromRaw(r),
+      }));
+    },
+    (r) => r.k,
+  );
 
   return {
     /** Inserts unless the id exists; returns null when it does (the caller resolves the retry). */
@@ -130,8 +221,7 @@ export function createMessagesRepository(db: Executor) {
 
     async findById(id: string): Promise<MessageRow | null> {
       if (pooled && canShare(id)) {
-        const key = uuidKey(id);
-        const row = (await messagesById([id])).find((r) => r.id === key);
+        const [row] = pick(await messagesById([id]), [id]);
         return row ? toMessage(row) : null;
       }
       const rows = await db.select().from(chatMessages).where(eq(chatMessages.id, id)).limit(1);
@@ -141,10 +231,7 @@ export function createMessagesRepository(db: Executor) {
     async findWithSender(ids: readonly string[]): Promise<MessageWithSender[]> {
       if (ids.length === 0) return [];
       if (pooled && ids.every(canShare)) {
-        const wanted = new Set(ids.map(uuidKey));
-        return (await withSenderById(ids))
-          .filter((r) => wanted.has(r.message.id))
-          .map(toWithSender);
+        return pick(await withSenderById(ids), ids).map(toWithSender);
       }
       const rows = await withSender()
         .where(inArray(chatMessages.id, [...ids]))
@@ -173,6 +260,16 @@ export function createMessagesRepository(db: Executor) {
 
     /** Oldest first, strictly after `seq` (catch-up after a reconnect). */
     async after(sessionId: string, seq: number, limit: number): Promise<MessageWithSender[]> {
+      if (
+        pooled &&
+        canShare(sessionId) &&
+        Number.isSafeInteger(seq) &&
+        Number.isSafeInteger(limit) &&
+        limit > 0
+      ) {
+        const key = `${sessionId}|${seq}|${limit}`;
+        return pick(await afterByKey([key]), [key]).map((r) => r.row);
+      }
       const rows = await withSender()
         .where(and(eq(chatMessages.sessionId, sessionId), gt(chatMessages.seq, seq)))
         .orderBy(asc(chatMessages.seq))
@@ -183,8 +280,7 @@ export function createMessagesRepository(db: Executor) {
     async reactionsFor(messageIds: readonly string[]): Promise<ReactionRow[]> {
       if (messageIds.length === 0) return [];
       if (pooled && messageIds.every(canShare)) {
-        const wanted = new Set(messageIds.map(uuidKey));
-        return (await reactionsByMessage(messageIds)).filter((r) => wanted.has(r.messageId));
+        return pick(await reactionsByMessage(messageIds), messageIds);
       }
       return reactionsQuery([...messageIds]);
     },

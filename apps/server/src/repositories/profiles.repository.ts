@@ -2,22 +2,26 @@ import { inArray } from 'drizzle-orm';
 import type { Executor } from '../db/database.js';
 import { profiles } from '../db/schema.js';
 import { type ProfileRow, toRole } from '../domain/types.js';
-import { canShare, coalesce, isPooled, uuidKey } from './coalesce.js';
+import { canShare, coalesce, inUuids, isPooled, pick } from './coalesce.js';
 
 export function createProfilesRepository(db: Executor) {
   const toRow = (r: typeof profiles.$inferSelect): ProfileRow => ({ ...r, role: toRole(r.role) });
 
   // Concurrent lookups on the pool share a query (see coalesce.ts): a burst of sockets signing in.
   const pooled = isPooled(db);
-  const profilesById = coalesce((ids) =>
-    db.select().from(profiles).where(inArray(profiles.id, ids)),
+  const profilesById = coalesce(
+    (ids) =>
+      db
+        .select()
+        .from(profiles)
+        .where(inUuids(db, profiles.id, ids)),
+    (row) => row.id,
   );
 
   return {
     async findById(id: string): Promise<ProfileRow | null> {
       if (pooled && canShare(id)) {
-        const key = uuidKey(id);
-        const row = (await profilesById([id])).find((r) => r.id === key);
+        const [row] = pick(await profilesById([id]), [id]);
         return row ? toRow(row) : null;
       }
       const rows = await db

@@ -2,7 +2,7 @@ import { and, count, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../db/database.js';
 import { chatMessages, chatParticipants, chatSessions } from '../db/schema.js';
 import type { MessageRow, ParticipantRow, SessionRow } from '../domain/types.js';
-import { canShare, coalesce, inUuids, isPg, isPooled, uuidKey } from './coalesce.js';
+import { canShare, coalesce, inUuids, isPg, isPooled, pick } from './coalesce.js';
 
 export interface NewSession {
   bookingId: string | null;
@@ -47,25 +47,49 @@ const toSession = (r: typeof chatSessions.$inferSelect): SessionRow => ({
 export function createSessionsRepository(db: Executor) {
   // Concurrent lookups on the pool share a query (see coalesce.ts).
   const pooled = isPooled(db);
-  const sessionsById = coalesce((ids) =>
-    db
-      .select()
-      .from(chatSessions)
-      .where(inUuids(db, chatSessions.id, ids)),
+  const sessionsById = coalesce(
+    (ids) =>
+      db
+        .select()
+        .from(chatSessions)
+        .where(inUuids(db, chatSessions.id, ids)),
+    (row) => row.id,
   );
-  const participantsBySession = coalesce((ids) =>
-    db
-      .select()
-      .from(chatParticipants)
-      .where(inUuids(db, chatParticipants.sessionId, ids))
-      .orderBy(chatParticipants.joinedAt, chatParticipants.userId),
+  const participantsBySession = coalesce(
+    (ids) =>
+      db
+        .select()
+        .from(chatParticipants)
+        .where(inUuids(db, chatParticipants.sessionId, ids))
+        .orderBy(chatParticipants.joinedAt, chatParticipants.userId),
+    (row) => row.sessionId,
   );
+
+  /**
+   * Reserves `count` consecutive seqs of an active session under its row lock (held until
+   * commit). Returns the first one, or null when the session is not active.
+   */
+  async function reserveOne(
+    sessionId: string,
+    count: number,
+  ): Promise<{ firstSeq: number; at: Date } | null> {
+    const rows = await db
+      .update(chatSessions)
+      .set({
+        lastSeq: sql`${chatSessions.lastSeq} + ${count}`,
+        lastMessageAt: sql`now()`,
+        activityAt: sql`now()`,
+      })
+      .where(and(eq(chatSessions.id, sessionId), eq(chatSessions.status, 'active')))
+      .returning({ lastSeq: chatSessions.lastSeq, at: chatSessions.lastMessageAt });
+    const row = rows[0];
+    return row?.at ? { firstSeq: Number(row.lastSeq) - count + 1, at: row.at } : null;
+  }
 
   return {
     async findById(id: string): Promise<SessionRow | null> {
       if (pooled && canShare(id)) {
-        const key = uuidKey(id);
-        const row = (await sessionsById([id])).find((r) => r.id === key);
+        const [row] = pick(await sessionsById([id]), [id]);
         return row ? toSession(row) : null;
       }
       const rows = await db.select().from(chatSessions).where(eq(chatSessions.id, id)).limit(1);
@@ -111,9 +135,7 @@ export function createSessionsRepository(db: Executor) {
     async participants(sessionId: string): Promise<ParticipantRow[]> {
       const rows =
         pooled && canShare(sessionId)
-          ? (await participantsBySession([sessionId])).filter(
-              (r) => r.sessionId === uuidKey(sessionId),
-            )
+          ? pick(await participantsBySession([sessionId]), [sessionId])
           : await db
               .select()
               .from(chatParticipants)
@@ -236,22 +258,7 @@ export function createSessionsRepository(db: Executor) {
      * Reserves `count` consecutive seqs of an active session under its row lock (held until
      * commit). Returns the first one, or null when the session is not active.
      */
-    async reserveSeqs(
-      sessionId: string,
-      count: number,
-    ): Promise<{ firstSeq: number; at: Date } | null> {
-      const rows = await db
-        .update(chatSessions)
-        .set({
-          lastSeq: sql`${chatSessions.lastSeq} + ${count}`,
-          lastMessageAt: sql`now()`,
-          activityAt: sql`now()`,
-        })
-        .where(and(eq(chatSessions.id, sessionId), eq(chatSessions.status, 'active')))
-        .returning({ lastSeq: chatSessions.lastSeq, at: chatSessions.lastMessageAt });
-      const row = rows[0];
-      return row?.at ? { firstSeq: Number(row.lastSeq) - count + 1, at: row.at } : null;
-    },
+    reserveSeqs: reserveOne,
 
     /**
      * `reserveSeqs` for several sessions in two statements instead of one per session (a group
@@ -264,6 +271,13 @@ export function createSessionsRepository(db: Executor) {
     ): Promise<Map<string, { firstSeq: number; at: Date }>> {
       const reserved = new Map<string, { firstSeq: number; at: Date }>();
       if (requests.length === 0) return reserved;
+      const [only] = requests;
+      if (requests.length === 1 && only) {
+        // One row: the UPDATE's own lock has no order to keep (one statement, as before).
+        const one = await reserveOne(only.sessionId, only.count);
+        if (one) reserved.set(only.sessionId, one);
+        return reserved;
+      }
       await db
         .select({ id: chatSessions.id })
         .from(chatSessions)
