@@ -1,6 +1,6 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof, BENCH_CPU_PROF=1): self time by function and by
 // package, and inclusive time of the app's own functions.
-//   pnpm --filter @chat/bench exec tsx src/tools/cpuprofile.ts <file.cpuprofile> [top]
+//   pnpm --filter @chat/bench exec tsx src/tools/cpuprofile.ts <file.cpuprofile> [top] [from-seconds]
 import { readFileSync } from 'node:fs';
 
 interface Node {
@@ -19,8 +19,10 @@ interface Profile {
 
 const file = process.argv[2];
 const top = Number(process.argv[3] ?? 30);
+/** Only samples after this many seconds from the start (skip start-up). */
+const fromS = Number(process.argv[4] ?? 0);
 if (!file) {
-  console.error('usage: cpuprofile.ts <file.cpuprofile> [top]');
+  console.error('usage: cpuprofile.ts <file.cpuprofile> [top] [from-seconds]');
   process.exit(2);
 }
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
@@ -30,8 +32,12 @@ for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n
 
 // Self time per node from samples and time deltas.
 const self = new Map<number, number>();
+let clock = 0;
 profile.samples.forEach((id, i) => {
-  self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  const delta = profile.timeDeltas[i] ?? 0;
+  clock += delta;
+  if (clock < fromS * 1e6) return;
+  self.set(id, (self.get(id) ?? 0) + delta);
 });
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 
