@@ -65,11 +65,12 @@ export async function runSend(): Promise<BenchOutput> {
   let compare: { server: ChatServer; db: BenchDatabase; trials: TrialResult[] } | undefined;
   let compareDb: BenchDatabase | undefined;
   const idsFile = join(tmpdir(), `chat-bench-acked-${process.pid}.txt`);
+  let script: string | undefined;
   try {
     server = await startChatServer({ name: 'send', databaseUrl: db.url });
     relay = await startRelay();
     const pairs = await seedBookingSessions(db.pool, SESSIONS);
-    const script = await preparePgbench(db.pool);
+    script = await preparePgbench(db.pool);
     const specsOf = (list: typeof pairs) =>
       list.flatMap((p) => [
         { userId: p.clientId, sessionId: p.sessionId },
@@ -319,6 +320,8 @@ export async function runSend(): Promise<BenchOutput> {
       'service delivery p50/p99/p99.9 ms',
       'delivery p50/p99/p99.9 at half rate',
       'acked / missing / dup / in DB',
+      'server CPU ms/msg: service / relay',
+      'machine busy',
     ];
     const cells = [
       fmt(relayDeliveries, 0),
@@ -332,6 +335,8 @@ export async function runSend(): Promise<BenchOutput> {
       pcts(lat(chatTrials, 'deliveryMs')),
       half ? `${pcts(half.deliveryMs)} @ ${fmt(half.ackedPerS, 0)}/s` : 'n/a',
       `${chatCheck.acked} / ${chatCheck.missing} / ${chatCheck.duplicated} / ${stored}`,
+      `${fmt((cpu.serverCores / chatAcks) * 1000, 3)} / ${fmt((cpu.relayServerCores / relayDeliveries) * 1000, 3)}`,
+      `${fmt(cpu.machineBusyPct, 0)}%`,
     ];
     return {
       name: 'send',
@@ -378,6 +383,7 @@ export async function runSend(): Promise<BenchOutput> {
     await db.drop();
     await compareDb?.drop();
     rmSync(idsFile, { force: true });
+    if (script) rmSync(script, { force: true });
     rmSync(`${idsFile}.relay`, { force: true });
   }
 }

@@ -152,6 +152,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<ChatS
   );
   if (!healthy || proc.exited) {
     await proc.stop(2_000);
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     throw new Error(`server ${options.name} did not become healthy\n${proc.describe()}`);
   }
   const server: ChatServer = {
