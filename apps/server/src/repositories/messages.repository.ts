@@ -173,12 +173,6 @@ export function createMessagesRepository(db: Executor) {
   );
 
   return {
-    /** Inserts unless the id exists; returns null when it does (the caller resolves the retry). */
-    async insert(message: NewMessage): Promise<MessageRow | null> {
-      const rows = await db.insert(chatMessages).values(message).onConflictDoNothing().returning();
-      return rows[0] ? toMessage(rows[0]) : null;
-    },
-
     /** Inserts several messages in one statement; returns the ids actually inserted. */
     async insertMany(messages: readonly NewMessage[]): Promise<Set<string>> {
       if (messages.length === 0) return new Set();

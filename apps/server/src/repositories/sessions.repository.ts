@@ -236,33 +236,8 @@ export function createSessionsRepository(db: Executor) {
     },
 
     /**
-     * Hands out the next `seq` of an active session. The row lock this UPDATE takes serialises
-     * concurrent sends to one session until commit, which is what makes `seq` gap-free.
-     * Returns null when the session is not active.
-     */
-    async nextSeq(sessionId: string): Promise<{ seq: number; at: Date } | null> {
-      const rows = await db
-        .update(chatSessions)
-        .set({
-          lastSeq: sql`${chatSessions.lastSeq} + 1`,
-          lastMessageAt: sql`now()`,
-          activityAt: sql`now()`,
-        })
-        .where(and(eq(chatSessions.id, sessionId), eq(chatSessions.status, 'active')))
-        .returning({ seq: chatSessions.lastSeq, at: chatSessions.lastMessageAt });
-      const row = rows[0];
-      return row?.at ? { seq: Number(row.seq), at: row.at } : null;
-    },
-
-    /**
-     * Reserves `count` consecutive seqs of an active session under its row lock (held until
-     * commit). Returns the first one, or null when the session is not active.
-     */
-    reserveSeqs: reserveOne,
-
-    /**
-     * `reserveSeqs` for several sessions in two statements instead of one per session (a group
-     * commit covers many sessions): their rows are locked in id order first, so concurrent
+     * Reserves seqs (as `reserveOne` does for one session) for several sessions in two
+     * statements instead of one per session (a group commit covers many sessions): their rows are locked in id order first, so concurrent
      * batches (other nodes) cannot deadlock, then each active one is bumped by its count.
      * A session missing from the answer is not active (or does not exist).
      */

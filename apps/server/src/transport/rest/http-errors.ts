@@ -102,7 +102,3 @@ export function registerErrorHandling(
     ),
   );
 }
-
-export function codeStatus(code: TErrorCode): number {
-  return ERROR_DEFINITIONS[code].status;
-}
