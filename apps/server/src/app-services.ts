@@ -6,6 +6,7 @@ import type { BlobStore } from './media/blob-store.js';
 import type { FileUrlSigner } from './media/file-urls.js';
 import type { Scanner } from './media/scanner.js';
 import type { Store } from './repositories/store.js';
+import { createRosterCache } from './services/access.policy.js';
 import { createFilesService, type FilesService } from './services/files.service.js';
 import { createMessageCommitter } from './services/message-committer.js';
 import type { FileUrls } from './services/message-view.js';
@@ -38,7 +39,11 @@ export interface ServiceDeps {
 }
 
 export function createAppServices(base: ServiceDeps): AppServices {
-  const deps = { ...base, committer: createMessageCommitter(base.store) };
+  const deps = {
+    ...base,
+    committer: createMessageCommitter(base.store),
+    rosters: createRosterCache(base.store.repos),
+  };
   return {
     auth: createAuthService(deps.verifier, deps.store.repos.profiles),
     devAuth: deps.devAuth,

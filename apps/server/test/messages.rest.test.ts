@@ -225,6 +225,44 @@ describe('POST /api/chat/messages', () => {
     expect(next.seq).toBe(2);
   });
 
+  it('two nodes committing the same ids at once (retries landing on both) store each once, seqs gap-free', async () => {
+    // A second app on the same database: its own group committer, as another node has.
+    const other = await startTestApp({}, { database: t.database });
+    try {
+      const chats = await Promise.all([1, 2, 3, 4].map(() => t.factory.bookingChat()));
+      const sends = chats.flatMap(({ client, sessionId }) =>
+        range(1, 10).map((i) => ({
+          user: client,
+          body: { id: randomUUID(), session_id: sessionId, content: `m${i}` },
+        })),
+      );
+      // Every message goes to both nodes at once, interleaved with the others' batches.
+      const responses = await Promise.all(
+        sends.flatMap(({ user, body }) => [
+          rest(t.app, user).post('/api/chat/messages', body),
+          rest(other.app, user).post('/api/chat/messages', body),
+        ]),
+      );
+      for (let i = 0; i < sends.length; i += 1) {
+        const [first, second] = [responses[2 * i], responses[2 * i + 1]];
+        expect([first?.statusCode, second?.statusCode].sort()).toEqual([200, 201]);
+        expect(first?.json().data.seq).toBe(second?.json().data.seq);
+        expect(first?.json().data.id).toBe(sends[i]?.body.id);
+      }
+      for (const { client, sessionId } of chats) {
+        const stored = await list(client, `session_id=${sessionId}&limit=100`);
+        expect(seqs(stored.messages)).toEqual(range(1, 10));
+        expect(stored.messages.map((m) => m.content).sort()).toEqual(
+          range(1, 10)
+            .map((i) => `m${i}`)
+            .sort(),
+        );
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   it('the same client id from another user is a VALIDATION_ERROR, in the same session or another', async () => {
     const { client, reader, sessionId } = await t.factory.bookingChat();
     const id = randomUUID();
@@ -674,6 +712,26 @@ describe('rate limit', () => {
     );
     // A retry is still answered while the budget is spent.
     expect((await api.post('/api/chat/messages', payload)).statusCode).toBe(200);
+  });
+
+  it('sends refused because the session is closed do not spend the budget', async () => {
+    const { client, sessionId } = await limited.factory.bookingChat();
+    const admin = await limited.factory.user('admin');
+    const api = rest(limited.app, client);
+    await rest(limited.app, admin).patch(`/api/chat/sessions/${sessionId}`, { status: 'closed' });
+    for (let i = 0; i < 4; i += 1) {
+      expectError(
+        await api.post('/api/chat/messages', { session_id: sessionId, content: `closed ${i}` }),
+        'SESSION_INACTIVE',
+      );
+    }
+    await rest(limited.app, admin).patch(`/api/chat/sessions/${sessionId}`, { status: 'active' });
+    for (let i = 1; i <= 3; i += 1) {
+      expect(
+        (await api.post('/api/chat/messages', { session_id: sessionId, content: `m${i}` }))
+          .statusCode,
+      ).toBe(201);
+    }
   });
 
   it('reads and refused sends do not touch the budget', async () => {

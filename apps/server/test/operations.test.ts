@@ -45,8 +45,10 @@ describe('operations', () => {
         'chat_errors_total{route="GET /api/chat/sessions/:id",code="SESSION_NOT_FOUND"}',
       ),
     ).toBe(1);
+    // The message write: one statement on PostgreSQL, a transaction's insert on PGlite.
+    const write = process.env.DATABASE_URL ? 'messages.appendBatch' : 'messages.insertMany';
     expect(text).toContain(
-      'chat_db_query_duration_seconds_bucket{le="0.001",operation="messages.insertMany"}',
+      `chat_db_query_duration_seconds_bucket{le="0.001",operation="${write}"}`,
     );
     expect(text).toContain('nodejs_eventloop_lag_seconds');
     socket.disconnect();

@@ -207,6 +207,34 @@ describe('socket events', () => {
     );
   });
 
+  it('a socket that joined the session gets new_message, not chat_activity too', async () => {
+    const { client, reader, sessionId, c, r } = await joinedPair();
+    const otherDevice = await connect(reader.token);
+    const atReaderRoom = collect(r, 'chat_activity');
+    const atClientRoom = collect(c, 'chat_activity');
+    const delivered = nextEvent(r, 'new_message');
+    const elsewhere = nextEvent(otherDevice, 'chat_activity');
+    await c
+      .timeout(3000)
+      .emitWithAck('send_message', { session_id: sessionId, message: { content: 'ping' } });
+    const message = await delivered;
+    const activity = await elsewhere;
+    // The list needs the same fields from new_message as from chat_activity.
+    expect(message).toEqual(
+      expect.objectContaining({
+        session_id: activity.session_id,
+        id: activity.message_id,
+        seq: activity.seq,
+        sender_id: client.id,
+        created_at: activity.created_at,
+      }),
+    );
+    await sleep(300);
+    expect(atReaderRoom).toEqual([]);
+    expect(atClientRoom).toEqual([]);
+    otherDevice.disconnect();
+  });
+
   it('writes over REST and tRPC reach every joined socket exactly once', async () => {
     const { client, reader, sessionId, c, r } = await joinedPair();
     const atClient = collect(c, 'new_message');

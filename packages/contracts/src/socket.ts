@@ -114,6 +114,10 @@ export const ZMessagesRead = z.object({
   read_at: ZTimestamp,
 });
 
+/**
+ * A new message in one of the user's sessions, sent to each of their sockets that has not joined
+ * that session (those get `new_message`): session lists, badges, other devices.
+ */
 export const ZChatActivity = z.object({
   session_id: ZId,
   message_id: ZId,

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
+import type pg from 'pg';
 import type { Executor } from '../db/database.js';
 import { chatMessages, messageReactions, profiles } from '../db/schema.js';
 import type { MessageRow, ReactionRow } from '../domain/types.js';
@@ -16,6 +17,25 @@ export interface MessageWithSender extends MessageRow {
 export type NewMessage = Omit<MessageRow, 'createdAt' | 'editedAt' | 'deletedAt'> & {
   createdAt: Date;
 };
+
+/** One message of a group commit; the seq and time are given by the commit. */
+export interface AppendDraft {
+  id: string;
+  sessionId: string;
+  senderId: string;
+  type: MessageRow['type'];
+  content: string | null;
+  storageKey: string | null;
+  fileName: string | null;
+  fileSize: number | null;
+  mimeType: string | null;
+  metadata: Record<string, unknown>;
+  /** Move the sender's read cursor to this message (participants only). */
+  advanceSenderCursor: boolean;
+}
+
+/** Committed with its seq and time; already stored (its id); or refused (session not active). */
+export type AppendOutcome = { seq: number; createdAt: Date } | 'duplicate' | 'inactive';
 
 const toMessage = (r: typeof chatMessages.$inferSelect): MessageRow => ({
   id: r.id,
@@ -100,6 +120,65 @@ const senderColumns = {
   avatarUrl: profiles.avatarUrl,
 };
 
+/** See `appendBatch`. Parameters: one array per column, in draft order. */
+const APPEND_BATCH_SQL = `
+  WITH input AS (
+    SELECT * FROM unnest(
+      $1::uuid[], $2::uuid[], $3::uuid[],
+      $4::text[], $5::text[], $6::text[],
+      $7::text[], $8::bigint[], $9::text[],
+      $10::jsonb[], $11::boolean[],
+      $12::int[])
+    AS t(id, session_id, sender_id, type, content, storage_key, file_name, file_size, mime_type,
+         metadata, advance, ord)
+  ),
+  stored AS (
+    SELECT m.id FROM chat_messages m WHERE m.id IN (SELECT id FROM input)
+  ),
+  fresh AS (
+    SELECT i.*, row_number() OVER (PARTITION BY i.session_id ORDER BY i.ord) AS n
+    FROM input i WHERE i.id NOT IN (SELECT id FROM stored)
+  ),
+  wanted AS (
+    SELECT session_id, count(*) AS c FROM fresh GROUP BY session_id
+  ),
+  locked AS MATERIALIZED (
+    SELECT s.id FROM wanted w JOIN chat_sessions s ON s.id = w.session_id
+    WHERE s.status = 'active'
+    ORDER BY s.id
+    FOR UPDATE OF s
+  ),
+  reserved AS (
+    UPDATE chat_sessions s
+    SET last_seq = s.last_seq + w.c, last_message_at = now(), activity_at = now()
+    FROM wanted w, locked l
+    WHERE s.id = w.session_id AND s.id = l.id AND s.status = 'active'
+    RETURNING s.id, s.last_seq - w.c AS base, s.last_message_at AS at
+  ),
+  numbered AS (
+    SELECT f.*, r.base + f.n AS seq, r.at FROM fresh f JOIN reserved r ON r.id = f.session_id
+  ),
+  inserted AS (
+    INSERT INTO chat_messages
+      (id, session_id, seq, sender_id, type, content, storage_key, file_name, file_size,
+       mime_type, metadata, created_at)
+    SELECT id, session_id, seq, sender_id, type, content, storage_key, file_name, file_size,
+           mime_type, metadata, at
+    FROM numbered
+    RETURNING id, seq, created_at
+  ),
+  cursors AS (
+    UPDATE chat_participants p SET last_read_seq = c.seq, last_read_at = now()
+    FROM (
+      SELECT session_id, sender_id, max(seq) AS seq FROM numbered WHERE advance
+      GROUP BY session_id, sender_id
+    ) c
+    WHERE p.session_id = c.session_id AND p.user_id = c.sender_id AND p.last_read_seq < c.seq
+  )
+  SELECT id, seq, created_at, false AS stored FROM inserted
+  UNION ALL
+  SELECT id, NULL, NULL, true FROM stored`;
+
 export function createMessagesRepository(db: Executor) {
   const withSender = () =>
     db
@@ -173,6 +252,57 @@ export function createMessagesRepository(db: Executor) {
   );
 
   return {
+    /**
+     * A whole group commit as ONE autocommitted statement (node-postgres only): skips ids
+     * already stored, locks the sessions' rows in id order (no deadlock with other nodes'
+     * batches), reserves consecutive seqs for the active ones, inserts the messages and moves
+     * the senders' read cursors. One round trip instead of seven (BEGIN ... COMMIT), and the
+     * statement is atomic on its own. A concurrent insert of the same id (another node, after
+     * this statement's snapshot) fails the whole statement with a unique violation: the
+     * caller retries, and the retry's snapshot sees that row as already stored.
+     */
+    async appendBatch(drafts: readonly AppendDraft[]): Promise<Map<string, AppendOutcome>> {
+      const outcomes = new Map<string, AppendOutcome>();
+      if (drafts.length === 0) return outcomes;
+      if (!isPg(db)) throw new Error('appendBatch needs node-postgres');
+      const { $client: client } = db as unknown as { $client: pg.Pool | pg.PoolClient };
+      // A named (prepared) statement: planned once per connection, not on every batch.
+      const result = await client.query<{
+        id: string;
+        seq: string | null;
+        created_at: Date | null;
+        stored: boolean;
+      }>({
+        name: 'chat_append_batch_v1',
+        text: APPEND_BATCH_SQL,
+        values: [
+          drafts.map((d) => d.id),
+          drafts.map((d) => d.sessionId),
+          drafts.map((d) => d.senderId),
+          drafts.map((d) => d.type),
+          drafts.map((d) => d.content),
+          drafts.map((d) => d.storageKey),
+          drafts.map((d) => d.fileName),
+          drafts.map((d) => d.fileSize),
+          drafts.map((d) => d.mimeType),
+          drafts.map((d) => JSON.stringify(d.metadata)),
+          drafts.map((d) => d.advanceSenderCursor),
+          drafts.map((_d, i) => i),
+        ],
+      });
+      for (const row of result.rows) {
+        outcomes.set(
+          row.id,
+          row.stored || row.seq === null || row.created_at === null
+            ? 'duplicate'
+            : { seq: Number(row.seq), createdAt: row.created_at },
+        );
+      }
+      // Neither stored before nor inserted now: its session is not active (or is gone).
+      for (const d of drafts) if (!outcomes.has(d.id)) outcomes.set(d.id, 'inactive');
+      return outcomes;
+    },
+
     /** Inserts several messages in one statement; returns the ids actually inserted. */
     async insertMany(messages: readonly NewMessage[]): Promise<Set<string>> {
       if (messages.length === 0) return new Set();

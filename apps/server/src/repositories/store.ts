@@ -2,6 +2,7 @@ import { type Database, type Executor, isDatabaseUnavailable } from '../db/datab
 import { ChatError } from '../errors.js';
 import { createAuditRepository } from './audit.repository.js';
 import { createBookingsRepository } from './bookings.repository.js';
+import { isPg } from './coalesce.js';
 import { createMessagesRepository } from './messages.repository.js';
 import { createProfilesRepository } from './profiles.repository.js';
 import { createSessionsRepository } from './sessions.repository.js';
@@ -70,6 +71,8 @@ export type Repositories = ReturnType<typeof createRepositories>;
 /** The repositories plus a way to run several of their calls in one transaction. */
 export interface Store {
   readonly repos: Repositories;
+  /** node-postgres: a group commit is one statement (`messages.appendBatch`), no transaction. */
+  readonly oneStatementAppend: boolean;
   transaction<T>(fn: (repos: Repositories) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
 }
@@ -77,6 +80,7 @@ export interface Store {
 export function createStore(database: Database, timer?: QueryTimer): Store {
   return {
     repos: createRepositories(database.db, timer),
+    oneStatementAppend: isPg(database.db),
     transaction: async (fn) => {
       try {
         return await database.transaction((tx) => fn(createRepositories(tx, timer)));

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Actor, ParticipantRow, SessionRow } from '../domain/types.js';
 import { ChatError } from '../errors.js';
 import type { Repositories } from '../repositories/store.js';
@@ -33,9 +34,21 @@ export async function authorizeSession(
   const participants = await repos.sessions.participants(sessionId);
   const membership = participants.find((p) => p.userId === actor.id) ?? null;
 
-  if (!isAllowed(actor, membership !== null, mode)) throw new ChatError('CHAT_ACCESS_DENIED');
+  await enforce(repos, actor, sessionId, membership !== null, mode, action);
+  return { session, participants, membership };
+}
 
-  if (!membership) {
+/** Refuses what the mode does not allow; records admin/monitor access from outside. */
+async function enforce(
+  repos: Repositories,
+  actor: Actor,
+  sessionId: string,
+  isParticipant: boolean,
+  mode: AccessMode,
+  action: string,
+): Promise<void> {
+  if (!isAllowed(actor, isParticipant, mode)) throw new ChatError('CHAT_ACCESS_DENIED');
+  if (!isParticipant) {
     await repos.audit.record({
       actorId: actor.id,
       actorRole: actor.role,
@@ -43,7 +56,61 @@ export async function authorizeSession(
       sessionId,
     });
   }
-  return { session, participants, membership };
+}
+
+/** Who takes part in a session. */
+export interface SessionRoster {
+  participantIds: readonly string[];
+}
+
+/**
+ * Sessions' participant lists, kept in memory. A session's participants are written with it
+ * in one transaction and never change afterwards (there is no add/remove), so a kept list is
+ * never stale and needs no invalidation, on this node or across nodes. What does change (status,
+ * read cursors) is not kept: the commit checks the status under the session's row lock.
+ */
+export interface RosterCache {
+  get(sessionId: string): Promise<SessionRoster>;
+}
+
+/** Sessions kept; a miss costs one (group) read. About 200 bytes each. */
+const ROSTER_CACHE_SIZE = 20_000;
+
+export function createRosterCache(repos: Repositories, max = ROSTER_CACHE_SIZE): RosterCache {
+  const kept = new LRUCache<string, SessionRoster>({ max });
+  return {
+    async get(sessionId) {
+      const hit = kept.get(sessionId);
+      if (hit) return hit;
+      const [session, participants] = await Promise.all([
+        repos.sessions.findById(sessionId),
+        repos.sessions.participants(sessionId),
+      ]);
+      if (!session) throw new ChatError('SESSION_NOT_FOUND');
+      const roster = { participantIds: participants.map((p) => p.userId) };
+      kept.set(sessionId, roster);
+      return roster;
+    },
+  };
+}
+
+/**
+ * `authorizeSession` for the hot write path (sending): decides from the kept participant list,
+ * without reading the session. The caller's write must still check the session is active
+ * (the group commit does, under the row lock).
+ */
+export async function authorizeFromRoster(
+  repos: Repositories,
+  rosters: RosterCache,
+  actor: Actor,
+  sessionId: string,
+  mode: AccessMode,
+  action: string,
+): Promise<{ participantIds: readonly string[]; isParticipant: boolean }> {
+  const { participantIds } = await rosters.get(sessionId);
+  const isParticipant = participantIds.includes(actor.id);
+  await enforce(repos, actor, sessionId, isParticipant, mode, action);
+  return { participantIds, isParticipant };
 }
 
 export function isAllowed(actor: Actor, isParticipant: boolean, mode: AccessMode): boolean {

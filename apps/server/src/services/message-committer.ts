@@ -18,9 +18,15 @@ export interface MessageDraft {
 /** The id is already stored (a retry, or another sender's id): the caller resolves which. */
 export class DuplicateMessageId extends Error {}
 
+/** Where a committed message landed: its seq in the session and its commit time. */
+export interface Committed {
+  seq: number;
+  createdAt: Date;
+}
+
 interface Pending {
   draft: MessageDraft;
-  resolve: () => void;
+  resolve: (committed: Committed) => void;
   reject: (error: unknown) => void;
 }
 
@@ -30,7 +36,7 @@ export interface MessageCommitter {
    * session's activity time and the sender's read cursor. Rejects with SESSION_INACTIVE,
    * DuplicateMessageId, or the database's error (then nothing of it was stored).
    */
-  append(draft: MessageDraft): Promise<void>;
+  append(draft: MessageDraft): Promise<Committed>;
 }
 
 /** Most messages committed in one transaction. */
@@ -65,14 +71,20 @@ export function createMessageCommitter(store: Store): MessageCommitter {
     }
   }
 
-  async function commitBatch(batch: Pending[]): Promise<void> {
-    let outcomes: Map<Pending, Error | null>;
+  async function commitBatch(batch: Pending[], attempt = 1): Promise<void> {
+    let outcomes: Map<Pending, Committed | Error>;
     try {
-      outcomes = await store.transaction((repos) => writeBatch(repos, batch));
+      outcomes = store.oneStatementAppend
+        ? await appendInOneStatement(store.repos, batch)
+        : await store.transaction((repos) => writeBatch(repos, batch));
     } catch (error) {
+      if (attempt < MAX_ATTEMPTS && isRetryable(error)) {
+        // A deadlock, or another node storing one of these ids after this statement's
+        // snapshot: the retry sees the current state (the stored id becomes a duplicate).
+        return commitBatch(batch, attempt + 1);
+      }
       if (batch.length > 1 && (error instanceof ConcurrentDuplicate || isDataError(error))) {
-        // Another node stored one of these ids between our check and our insert, or one row is
-        // unacceptable to the database: commit each alone, so only that one fails.
+        // One row is unacceptable to the database: commit each alone, so only that one fails.
         for (const p of batch) await commitBatch([p]);
         return;
       }
@@ -81,15 +93,15 @@ export function createMessageCommitter(store: Store): MessageCommitter {
       return;
     }
     for (const p of batch) {
-      const error = outcomes.get(p) ?? null;
-      if (error) p.reject(error);
-      else p.resolve();
+      const outcome = outcomes.get(p) ?? new Error('group commit lost a message');
+      if (outcome instanceof Error) p.reject(outcome);
+      else p.resolve(outcome);
     }
   }
 
   return {
     append(draft) {
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<Committed>((resolve, reject) => {
         queue.push({ draft, resolve, reject });
         void flush();
       });
@@ -99,24 +111,83 @@ export function createMessageCommitter(store: Store): MessageCommitter {
 
 class ConcurrentDuplicate extends Error {}
 
+/** Tries of one batch when it fails for a reason a retry resolves. */
+const MAX_ATTEMPTS = 3;
+
+function sqlState(error: unknown): string | undefined {
+  const code =
+    (error as { code?: unknown } | null)?.code ??
+    (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Deadlock, serialization failure, or a unique violation (an id stored meanwhile). */
+function isRetryable(error: unknown): boolean {
+  const code = sqlState(error);
+  return code === '40P01' || code === '40001' || code === '23505';
+}
+
 /**
  * PostgreSQL's "data exception" (22) and "integrity constraint" (23) classes: a problem with one
  * row, not with the database. (A lost connection fails every message, and retrying each alone
  * would only multiply the wait.)
  */
 function isDataError(error: unknown): boolean {
-  const code =
-    (error as { code?: unknown } | null)?.code ??
-    (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+  const code = sqlState(error);
+  return code !== undefined && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/** The whole batch in one statement (node-postgres): see `messages.appendBatch`. */
+async function appendInOneStatement(
+  repos: Repositories,
+  batch: Pending[],
+): Promise<Map<Pending, Committed | Error>> {
+  const outcomes = new Map<Pending, Committed | Error>();
+  const seen = new Set<string>();
+  const unique: Pending[] = [];
+  for (const p of batch) {
+    // The same id twice in one batch: the first is the message, the second a retry of it.
+    if (seen.has(p.draft.id)) outcomes.set(p, new DuplicateMessageId());
+    else {
+      seen.add(p.draft.id);
+      unique.push(p);
+    }
+  }
+  const results = await repos.messages.appendBatch(
+    unique.map(({ draft }) => ({
+      id: draft.id,
+      sessionId: draft.sessionId,
+      senderId: draft.senderId,
+      type: draft.type,
+      content: draft.content,
+      storageKey: draft.file?.storageKey ?? null,
+      fileName: draft.file?.fileName ?? null,
+      fileSize: draft.file?.fileSize ?? null,
+      mimeType: draft.file?.mimeType ?? null,
+      metadata: draft.metadata,
+      advanceSenderCursor: draft.advanceSenderCursor,
+    })),
+  );
+  for (const p of unique) {
+    const result = results.get(p.draft.id);
+    outcomes.set(
+      p,
+      result === 'duplicate'
+        ? new DuplicateMessageId()
+        : result === 'inactive' || result === undefined
+          ? new ChatError('SESSION_INACTIVE')
+          : result,
+    );
+  }
+  return outcomes;
 }
 
 /** One transaction for the whole batch; returns each message's own failure (or null). */
 async function writeBatch(
   repos: Repositories,
   batch: Pending[],
-): Promise<Map<Pending, Error | null>> {
-  const outcomes = new Map<Pending, Error | null>();
+): Promise<Map<Pending, Committed | Error>> {
+  const outcomes = new Map<Pending, Committed | Error>();
   const existing = await repos.messages.existingIds(batch.map((p) => p.draft.id));
   const seen = new Set<string>();
   const accepted: Pending[] = [];
@@ -174,7 +245,7 @@ async function writeBatch(
           seq,
         });
       }
-      outcomes.set(p, null);
+      outcomes.set(p, { seq, createdAt: reserved.at });
     });
   }
   const inserted = await repos.messages.insertMany(rows);

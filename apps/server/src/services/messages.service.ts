@@ -15,9 +15,9 @@ import type { Actor, MessageRow, ParticipantRow } from '../domain/types.js';
 import { ChatError } from '../errors.js';
 import { type BlobStore, thumbnailKey } from '../media/blob-store.js';
 import type { Store } from '../repositories/store.js';
-import { assertActive, authorizeSession } from './access.policy.js';
-import { DuplicateMessageId, type MessageCommitter } from './message-committer.js';
-import { type FileUrls, presentMessages } from './message-view.js';
+import { authorizeFromRoster, authorizeSession, type RosterCache } from './access.policy.js';
+import { type Committed, DuplicateMessageId, type MessageCommitter } from './message-committer.js';
+import { type FileUrls, presentMessages, toChatMessage } from './message-view.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 export interface MessagesServiceDeps {
@@ -27,6 +27,7 @@ export interface MessagesServiceDeps {
   fileUrls: FileUrls;
   blobStore: BlobStore;
   committer: MessageCommitter;
+  rosters: RosterCache;
 }
 
 export function createMessagesService({
@@ -36,6 +37,7 @@ export function createMessagesService({
   fileUrls,
   blobStore,
   committer,
+  rosters,
 }: MessagesServiceDeps) {
   const { repos } = store;
 
@@ -65,6 +67,22 @@ export function createMessagesService({
         details: ['id: already used by another message'],
       });
     }
+  }
+
+  /**
+   * The stored message of a repeated client id (a retry): the caller's own message, presented
+   * as stored, or null when the id is free; another sender's id is refused.
+   */
+  async function storedRetry(
+    id: string,
+    actor: Actor,
+    input: { session_id: string },
+  ): Promise<{ message: TChatMessage; created: false } | null> {
+    const existing = await repos.messages.findById(id);
+    if (!existing) return null;
+    assertSameSender(existing, actor, input.session_id);
+    const participants = await repos.sessions.participants(existing.sessionId);
+    return { message: await presentOne(existing.id, actor, participants), created: false };
   }
 
   return {
@@ -123,22 +141,29 @@ export function createMessagesService({
       transport: Transport,
     ): Promise<{ message: TChatMessage; created: boolean }> {
       const mode = input.type === 'system' ? 'moderate' : 'write';
-      const access = await authorizeSession(repos, actor, input.session_id, mode, 'message.send');
-      const participants = access.participants;
-
-      if (input.id !== undefined) {
-        const existing = await repos.messages.findById(input.id);
-        if (existing) {
-          assertSameSender(existing, actor, input.session_id);
-          return { message: await presentOne(existing.id, actor, participants), created: false };
-        }
+      // No read of the session: its participants are kept (they never change), and the commit
+      // checks the status. A repeated id is found by the commit too, not by a read before it.
+      const { participantIds, isParticipant } = await authorizeFromRoster(
+        repos,
+        rosters,
+        actor,
+        input.session_id,
+        mode,
+        'message.send',
+      );
+      try {
+        await rateLimiter.consume('messages', actor.id);
+      } catch (error) {
+        // A retry of a message that is stored already is answered even when out of budget.
+        const stored = input.id === undefined ? null : await storedRetry(input.id, actor, input);
+        if (stored) return stored;
+        throw error;
       }
-      assertActive(access.session);
-      await rateLimiter.consume('messages', actor.id);
 
       const id = input.id ?? randomUUID();
+      let committed: Committed;
       try {
-        await committer.append({
+        committed = await committer.append({
           id,
           sessionId: input.session_id,
           senderId: actor.id,
@@ -146,21 +171,54 @@ export function createMessagesService({
           content: input.content,
           file: null,
           metadata: input.metadata,
-          advanceSenderCursor: access.membership !== null,
+          advanceSenderCursor: isParticipant,
         });
       } catch (error) {
+        if (
+          error instanceof DuplicateMessageId ||
+          (error instanceof ChatError && error.code === 'SESSION_INACTIVE')
+        ) {
+          // Nothing was stored: the request does not count against the budget.
+          await rateLimiter.refund('messages', actor.id);
+        }
         if (!(error instanceof DuplicateMessageId)) throw error;
-        // A concurrent retry with the same id committed first.
-        const existing = await repos.messages.findById(id);
-        if (!existing) throw error;
-        assertSameSender(existing, actor, input.session_id);
-        return { message: await presentOne(existing.id, actor, participants), created: false };
+        const stored = await storedRetry(id, actor, input);
+        if (!stored) throw error;
+        return stored;
       }
 
-      const message = await presentOne(id, actor, participants);
+      // Presented from what was just committed (nothing to read back): a new message has no
+      // reactions and is read by no one else yet; the sender is the caller.
+      const message = toChatMessage(
+        {
+          id,
+          sessionId: input.session_id,
+          seq: committed.seq,
+          senderId: actor.id,
+          type: input.type,
+          content: input.content,
+          storageKey: null,
+          fileName: null,
+          fileSize: null,
+          mimeType: null,
+          metadata: input.metadata,
+          createdAt: committed.createdAt,
+          editedAt: null,
+          deletedAt: null,
+          sender: {
+            id: actor.id,
+            firstName: actor.firstName,
+            lastName: actor.lastName,
+            avatarUrl: actor.avatarUrl,
+          },
+        },
+        [],
+        false,
+        fileUrls.builderFor(actor.origin),
+      );
       bus.publish('message.created', {
         message,
-        participantIds: participants.map((p) => p.userId),
+        participantIds: [...participantIds],
         transport,
         requestId: actor.requestId,
       });
@@ -183,28 +241,19 @@ export function createMessagesService({
       },
       transport: Transport,
     ): Promise<{ message: TChatMessage; created: boolean }> {
-      if (input.id !== undefined) {
-        const existing = await repos.messages.findById(input.id);
-        if (existing) {
-          const access = await authorizeSession(
-            repos,
-            actor,
-            input.session_id,
-            'write',
-            'message.send',
-          );
-          assertSameSender(existing, actor, input.session_id);
-          return {
-            message: await presentOne(existing.id, actor, access.participants),
-            created: false,
-          };
-        }
-      }
       if (input.type !== 'text' && input.type !== 'system') {
+        // Only an uploaded message, echoed after its REST upload, can have another type.
+        if (input.id !== undefined) {
+          await authorizeSession(repos, actor, input.session_id, 'write', 'message.send');
+          const stored = await storedRetry(input.id, actor, input);
+          if (stored) return stored;
+        }
         throw new ChatError('VALIDATION_ERROR', 'Voice notes and files are uploaded over REST', {
           details: ['message.type: only text and system messages can be sent over the socket'],
         });
       }
+      // A text or system message that is stored already (REST first, then the emit) is found
+      // by the commit as a repeated id: confirmed, never stored or broadcast twice.
       const parsed = ZSendMessageRequest.safeParse({
         id: input.id,
         session_id: input.session_id,

@@ -13,6 +13,8 @@ export type Budget = 'messages' | 'voice_notes' | 'files' | 'typing' | 'reaction
 export interface RateLimiter {
   /** Counts one request against the budget, or throws `RATE_LIMIT_EXCEEDED` with `Retry-After`. */
   consume(budget: Budget, userId: string): Promise<void>;
+  /** Gives one request back (it turned out to store nothing: a retry, an inactive session). */
+  refund(budget: Budget, userId: string): Promise<void>;
 }
 
 export interface RateLimits {
@@ -69,6 +71,10 @@ export function createRateLimiter(
         }
         throw rejection;
       }
+    },
+    async refund(budget, userId) {
+      // Best effort: a refund lost to a Redis hiccup only leaves the user one request short.
+      await limiters[budget].reward(userId, 1).catch(() => {});
     },
   };
 }

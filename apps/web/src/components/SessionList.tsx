@@ -78,7 +78,14 @@ export function SessionList(props: {
 
   useEffect(() => {
     if (!socket) return;
-    const onActivityEvent: Parameters<typeof socket.on<'chat_activity'>>[1] = (activity) => {
+    // `chat_activity` reaches sockets outside a session; a socket that joined it (the open chat
+    // on this same connection) gets `new_message` instead, which carries the same fields.
+    const onActivityEvent = (activity: {
+      session_id: string;
+      seq: number;
+      sender_id: string | null;
+      created_at: string;
+    }) => {
       setUnread((map) => {
         const current = map.get(activity.session_id);
         if (!current) return map;
@@ -120,11 +127,13 @@ export function SessionList(props: {
     // After a reconnect the list may have missed activity: read it again.
     const onConnect = () => scheduleReload();
     socket.on('chat_activity', onActivityEvent);
+    socket.on('new_message', onActivityEvent);
     socket.on('messages_read', onRead);
     socket.on('session_updated', onUpdated);
     socket.on('connect', onConnect);
     return () => {
       socket.off('chat_activity', onActivityEvent);
+      socket.off('new_message', onActivityEvent);
       socket.off('messages_read', onRead);
       socket.off('session_updated', onUpdated);
       socket.off('connect', onConnect);

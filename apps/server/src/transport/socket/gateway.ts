@@ -21,14 +21,18 @@ export function registerGateway(io: ChatServer, bus: EventBus, logger: FanOutLog
       );
       io.to(sessionRoom(message.session_id)).emit('new_message', toSocketMessage(message));
       if (participantIds.length > 0) {
-        io.to(participantIds.map(userRoom)).emit('chat_activity', {
-          session_id: message.session_id,
-          message_id: message.id,
-          seq: message.seq,
-          sender_id: message.sender_id,
-          type: message.type,
-          created_at: message.created_at,
-        });
+        // For the participants' sockets that are not in the session (a session list, another
+        // device): a socket in the session's room just got the whole message above.
+        io.to(participantIds.map(userRoom))
+          .except(sessionRoom(message.session_id))
+          .emit('chat_activity', {
+            session_id: message.session_id,
+            message_id: message.id,
+            seq: message.seq,
+            sender_id: message.sender_id,
+            type: message.type,
+            created_at: message.created_at,
+          });
       }
     }),
     bus.subscribe('reaction.changed', ({ change, userName }) => {
