@@ -133,7 +133,7 @@ const APPEND_BATCH_SQL = `
          metadata, advance, ord)
   ),
   stored AS (
-    SELECT m.id FROM chat_messages m WHERE m.id IN (SELECT id FROM input)
+    SELECT m.id FROM chat_messages m WHERE m.id = ANY($1::uuid[])
   ),
   fresh AS (
     SELECT i.*, row_number() OVER (PARTITION BY i.session_id ORDER BY i.ord) AS n
@@ -143,10 +143,10 @@ const APPEND_BATCH_SQL = `
     SELECT session_id, count(*) AS c FROM fresh GROUP BY session_id
   ),
   locked AS MATERIALIZED (
-    SELECT s.id FROM wanted w JOIN chat_sessions s ON s.id = w.session_id
-    WHERE s.status = 'active'
+    SELECT s.id FROM chat_sessions s
+    WHERE s.id = ANY($2::uuid[]) AND s.status = 'active'
     ORDER BY s.id
-    FOR UPDATE OF s
+    FOR UPDATE
   ),
   reserved AS (
     UPDATE chat_sessions s

@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import type { Socket } from 'node:net';
 import type { TErrorCode } from '@chat/contracts';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Redis } from 'ioredis';
@@ -59,6 +60,7 @@ export function createSocketServer(options: SocketServerOptions): {
       : {}),
   });
 
+  io.engine.on('connection', coalesceWrites);
   const stopGateway = registerGateway(io, options.bus, options.logger);
   // The adapter's client queues commands while Redis is away; presence lookups must not wait on it.
   const adapterRedis = options.adapterRedis;
@@ -97,4 +99,29 @@ export function createSocketServer(options: SocketServerOptions): {
       await io.of('/').adapter.close?.();
     },
   };
+}
+
+/** The parts of an engine.io connection `coalesceWrites` uses (not in its public types). */
+interface EngineConnection {
+  on(event: 'flush', listener: (packets: readonly unknown[]) => void): void;
+  transport?: { name?: string; socket?: { _socket?: Socket } };
+}
+
+/**
+ * Frames engine.io flushes to one connection together (everything queued while its previous
+ * write was in progress: under load, a `message_sent`, an ack and other sessions'
+ * `new_message`) leave in one `writev` instead of one system call per frame. Writes were the
+ * largest item in the send benchmark's CPU profile. The socket is corked for the synchronous
+ * flush only and uncorked on the next tick, so nothing waits longer than this turn.
+ */
+export function coalesceWrites(connection: EngineConnection): void {
+  connection.on('flush', (packets) => {
+    if (packets.length < 2) return;
+    const { transport } = connection;
+    // ws keeps its net.Socket as `_socket`; the polling transport has no socket of its own.
+    const raw = transport?.name === 'websocket' ? transport.socket?._socket : undefined;
+    if (!raw || raw.destroyed || raw.writableCorked > 0) return;
+    raw.cork();
+    process.nextTick(() => raw.uncork());
+  });
 }
