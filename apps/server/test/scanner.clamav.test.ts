@@ -56,6 +56,30 @@ describe('clamd INSTREAM scanner', () => {
   });
 });
 
+describe('clamd INSTREAM scanner fed while the upload arrives', () => {
+  it('finds the EICAR string split across chunks, and passes a clean stream', async () => {
+    const scanner = createClamavScanner({ host: clamHost, port: Number(clamPort) });
+    const dirty = infectedPdf();
+    const split = dirty.indexOf('EICAR');
+    const scan = scanner.begin();
+    await scan.write(dirty.subarray(0, split));
+    await scan.write(dirty.subarray(split));
+    scan.end();
+    const found = await scan.result();
+    expect(found.infected && found.signature).toContain('EICAR');
+    const cleanScan = scanner.begin();
+    await cleanScan.write(pdfDocument());
+    expect(await cleanScan.result()).toEqual({ infected: false });
+  });
+
+  it('a scanner that cannot be reached fails closed, and writes never hang', async () => {
+    const scan = createClamavScanner({ host: '127.0.0.1', port: 1 }).begin();
+    await scan.write(Buffer.alloc(256 * 1024));
+    await scan.write(Buffer.alloc(256 * 1024));
+    await expect(scan.result()).rejects.toMatchObject({ code: 'SCANNER_UNAVAILABLE' });
+  });
+});
+
 describe('uploads with the scanner on', () => {
   it('an infected PDF is FILE_INFECTED and nothing is stored', async () => {
     const { client, sessionId } = await t.factory.bookingChat();

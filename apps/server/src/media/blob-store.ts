@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, rm, rmdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SupabaseClient } from '@supabase/supabase-js';
@@ -11,7 +11,17 @@ export const thumbnailKey = (storageKey: string) => `${dirname(storageKey)}/${TH
 /** Where uploaded files live. Keys look like `<session_id>/<message_id>/<name>`. */
 export interface BlobStore {
   readonly kind: 'local' | 'supabase';
-  put(key: string, filePath: string, contentType: string): Promise<void>;
+  /**
+   * Stores the file's bytes under `key`. With `move`, the store may take the file itself
+   * (the local store renames it into place); the caller still removes `filePath` afterwards,
+   * which is then a no-op.
+   */
+  put(
+    key: string,
+    filePath: string,
+    contentType: string,
+    options?: { move?: boolean },
+  ): Promise<void>;
   /** A byte range (inclusive) or the whole object; null when the object does not exist. */
   read(
     key: string,
@@ -40,9 +50,21 @@ export function createLocalBlobStore(root: string): BlobStore {
 
   return {
     kind: 'local',
-    async put(key, filePath) {
+    async put(key, filePath, _contentType, options) {
       const target = pathOf(key);
       await mkdir(dirname(target), { recursive: true });
+      if (options?.move) {
+        // A rename costs no pass over the bytes; the upload folder sits under the same
+        // DATA_DIR, but a different mount (EXDEV) still works by copying.
+        const moved = await rename(filePath, target).then(
+          () => true,
+          (error: NodeJS.ErrnoException) => {
+            if (error.code === 'EXDEV') return false;
+            throw error;
+          },
+        );
+        if (moved) return;
+      }
       await copyFile(filePath, target);
     },
     async read(key, range) {

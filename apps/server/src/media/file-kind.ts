@@ -1,8 +1,25 @@
 import { extname } from 'node:path';
-import { fileTypeFromFile } from 'file-type';
+import { fileTypeFromBuffer, fileTypeFromFile } from 'file-type';
 import { ChatError } from '../errors.js';
 
 export type UploadEndpoint = 'voice' | 'file';
+
+/**
+ * An upload's bytes: always the spooled file, and the whole content in memory too when it is
+ * small (see `SMALL_UPLOAD_BYTES`). Readers use the memory copy when there is one: the same
+ * bytes, without opening the file again.
+ */
+export interface UploadBytes {
+  path: string;
+  content: Buffer | null;
+}
+
+/**
+ * Uploads up to this size are also kept in memory while they are spooled (a voice note of
+ * a minute or so). Only whole files are read from memory: a prefix could make the sniffer
+ * answer differently than the whole file (an ID3 tag longer than the prefix reads as MP3).
+ */
+export const SMALL_UPLOAD_BYTES = 512 * 1024;
 
 /** What the bytes are, and how the service treats them. */
 export interface SniffedKind {
@@ -57,11 +74,13 @@ const EXTENSION_FAMILY: Record<string, SniffedKind['family']> = {
  * MediaRecorder records WebM/Ogg, and the reference's own recorder names it `voice_note.wav`.
  */
 export async function sniffUpload(
-  filePath: string,
+  bytes: UploadBytes,
   originalName: string,
   endpoint: UploadEndpoint,
 ): Promise<SniffedKind> {
-  const detected = await fileTypeFromFile(filePath);
+  const detected = bytes.content
+    ? await fileTypeFromBuffer(bytes.content)
+    : await fileTypeFromFile(bytes.path);
   const kind = detected ? BY_MIME[detected.mime] : undefined;
   if (!kind) {
     throw new ChatError('UNSUPPORTED_FILE_TYPE', undefined, {

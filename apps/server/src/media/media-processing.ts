@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { parseFile } from 'music-metadata';
+import { parseBuffer, parseFile } from 'music-metadata';
 import sharp from 'sharp';
+import type { UploadBytes } from './file-kind.js';
 
 /** Longest side of a stored image, and of its thumbnail. */
 export const MAX_IMAGE_SIDE = 2048;
@@ -60,9 +61,12 @@ export async function reencodeImage(
 }
 
 /** Seconds of audio, read from the file itself; null when the container does not say. */
-export async function audioDuration(path: string): Promise<number | null> {
+export async function audioDuration(bytes: UploadBytes): Promise<number | null> {
   try {
-    const metadata = await parseFile(path, { duration: true, skipCovers: true });
+    const options = { duration: true, skipCovers: true };
+    const metadata = bytes.content
+      ? await parseBuffer(bytes.content, undefined, options)
+      : await parseFile(bytes.path, options);
     const seconds = metadata.format.duration;
     return seconds !== undefined && Number.isFinite(seconds) ? Math.round(seconds * 10) / 10 : null;
   } catch {

@@ -4,23 +4,48 @@ import { ChatError } from '../errors.js';
 
 export type ScanResult = { infected: false } | { infected: true; signature: string };
 
+/**
+ * A scan fed while the upload arrives, so the verdict is ready a moment after the last byte
+ * instead of after a second pass over the spooled file.
+ */
+export interface StreamScan {
+  /** The next bytes. Resolves when more can be sent; never rejects (failures show in `result`). */
+  write(chunk: Buffer): Promise<void>;
+  /** No more bytes: clamd starts scanning while the caller finishes its own work. */
+  end(): void;
+  /** The verdict (ending the stream if `end` was not called); SCANNER_UNAVAILABLE for anything but a clear one. */
+  result(): Promise<ScanResult>;
+  /** The upload failed: drop the scan and its connection. */
+  abort(): void;
+}
+
 /** Virus scanning of a file before it is stored. */
 export interface Scanner {
   readonly kind: 'clamav' | 'none';
   scan(filePath: string): Promise<ScanResult>;
+  begin(): StreamScan;
   ping(): Promise<void>;
 }
+
+const clean: ScanResult = { infected: false };
 
 /** No scanner configured (development, or production with ALLOW_UNSCANNED_UPLOADS=true). */
 export const noScanner: Scanner = {
   kind: 'none',
-  scan: async () => ({ infected: false }),
+  scan: async () => clean,
+  begin: () => ({
+    write: async () => {},
+    end: () => {},
+    result: async () => clean,
+    abort: () => {},
+  }),
   ping: async () => {},
 };
 
 export type ClamdAddress = { host: string; port: number } | { socket: string };
 
 const CHUNK_BYTES = 64 * 1024;
+const END_OF_STREAM = Buffer.alloc(4);
 
 /**
  * ClamAV's clamd over its INSTREAM protocol (TCP or Unix socket): `zINSTREAM\0`, then
@@ -28,71 +53,136 @@ const CHUNK_BYTES = 64 * 1024;
  * Anything but a clear OK or FOUND fails closed as SCANNER_UNAVAILABLE.
  */
 export function createClamavScanner(address: ClamdAddress, timeoutMs = 30_000): Scanner {
+  // No Nagle delay: the small end-of-stream chunk would otherwise wait for the ACK of the
+  // bytes before it, and the verdict with it.
   const connect = (): Socket =>
     'socket' in address
       ? createConnection(address.socket)
-      : createConnection(address.port, address.host);
-
-  function command(write: (socket: Socket) => Promise<void>): Promise<string> {
-    return new Promise<string>((resolve, reject) => {
-      const socket = connect();
-      const chunks: Buffer[] = [];
-      let settled = false;
-      const finish = (error: Error | null, reply?: string) => {
-        if (settled) return;
-        settled = true;
-        socket.destroy();
-        if (error) reject(error);
-        else resolve(reply ?? '');
-      };
-      socket.setTimeout(timeoutMs, () => finish(new Error('clamd timed out')));
-      socket.on('error', (error) => finish(error));
-      socket.on('data', (data) => {
-        chunks.push(data);
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (text.includes('\0')) finish(null, text.slice(0, text.indexOf('\0')).trim());
-      });
-      socket.on('end', () =>
-        finish(null, Buffer.concat(chunks).toString('utf8').replace(/\0/g, '').trim()),
-      );
-      socket.on('connect', () => {
-        write(socket).catch((error: Error) => finish(error));
-      });
-    });
-  }
+      : createConnection({ port: address.port, host: address.host, noDelay: true });
 
   const unavailable = (cause: unknown) =>
     new ChatError('SCANNER_UNAVAILABLE', undefined, { cause });
 
+  /** Sends a command and collects the reply up to its `\0` (or the end of the connection). */
+  function open(command: string) {
+    const socket = connect();
+    const chunks: Buffer[] = [];
+    let failure: Error | null = null;
+    let reply: string | null = null;
+    const waiters = new Set<() => void>();
+    const wake = () => {
+      const woken = [...waiters];
+      waiters.clear();
+      for (const waiter of woken) waiter();
+    };
+    const finish = (error: Error | null, text?: string) => {
+      if (failure !== null || reply !== null) return;
+      if (error) failure = error;
+      else reply = text ?? '';
+      socket.destroy();
+      wake();
+    };
+    socket.on('error', (error) => finish(error));
+    socket.on('timeout', () => finish(new Error('clamd timed out')));
+    socket.on('drain', wake);
+    socket.on('data', (data) => {
+      chunks.push(data);
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.includes('\0')) finish(null, text.slice(0, text.indexOf('\0')).trim());
+    });
+    socket.on('end', () =>
+      finish(null, Buffer.concat(chunks).toString('utf8').replace(/\0/g, '').trim()),
+    );
+    socket.on('close', () => finish(new Error('clamd closed the connection')));
+    socket.write(command);
+
+    const settled = () => failure !== null || reply !== null;
+    /** Waits for `ready` or the end of the exchange; the timer runs only while clamd is awaited. */
+    const until = (ready: () => boolean) =>
+      new Promise<void>((resolve) => {
+        if (ready() || settled()) return resolve();
+        socket.setTimeout(timeoutMs);
+        const waiter = () => {
+          if (!ready() && !settled()) return void waiters.add(waiter);
+          if (!settled()) socket.setTimeout(0);
+          resolve();
+        };
+        waiters.add(waiter);
+      });
+    return {
+      socket,
+      settled,
+      until,
+      /** The reply, or the failure that ended the exchange. */
+      async reply(): Promise<string> {
+        await until(() => false);
+        if (failure) throw failure;
+        return reply ?? '';
+      },
+      close: () => finish(new Error('scan aborted')),
+    };
+  }
+
+  const verdict = (reply: string): ScanResult => {
+    if (/: OK$/.test(reply)) return clean;
+    const found = /^stream: (.+) FOUND$/.exec(reply);
+    if (found) return { infected: true, signature: found[1] ?? 'unknown' };
+    throw unavailable(new Error(`clamd answered: ${reply || '(nothing)'}`));
+  };
+
+  function begin(): StreamScan {
+    const exchange = open('zINSTREAM\0');
+    const { socket } = exchange;
+    let ended = false;
+    const end = () => {
+      if (!ended && !exchange.settled()) socket.write(END_OF_STREAM);
+      ended = true;
+    };
+    return {
+      async write(chunk) {
+        if (ended || exchange.settled() || chunk.length === 0) return;
+        // Header and bytes leave in one packet; the chunk itself is not copied.
+        const header = Buffer.allocUnsafe(4);
+        header.writeUInt32BE(chunk.length, 0);
+        socket.cork();
+        socket.write(header);
+        const more = socket.write(chunk);
+        socket.uncork();
+        if (!more) await exchange.until(() => socket.writableLength === 0);
+      },
+      end,
+      async result() {
+        end();
+        try {
+          return verdict(await exchange.reply());
+        } catch (error) {
+          throw error instanceof ChatError ? error : unavailable(error);
+        }
+      },
+      abort() {
+        ended = true;
+        exchange.close();
+      },
+    };
+  }
+
   return {
     kind: 'clamav',
+    begin,
     async scan(filePath) {
-      let reply: string;
+      const scan = begin();
       try {
-        reply = await command(async (socket) => {
-          socket.write('zINSTREAM\0');
-          for await (const chunk of createReadStream(filePath, { highWaterMark: CHUNK_BYTES })) {
-            const data = chunk as Buffer;
-            const header = Buffer.alloc(4);
-            header.writeUInt32BE(data.length, 0);
-            if (!socket.write(Buffer.concat([header, data]))) {
-              await new Promise<void>((resolve) => socket.once('drain', () => resolve()));
-            }
-          }
-          socket.write(Buffer.alloc(4));
-        });
+        for await (const chunk of createReadStream(filePath, { highWaterMark: CHUNK_BYTES })) {
+          await scan.write(chunk as Buffer);
+        }
       } catch (error) {
+        scan.abort();
         throw unavailable(error);
       }
-      if (/: OK$/.test(reply)) return { infected: false };
-      const found = /^stream: (.+) FOUND$/.exec(reply);
-      if (found) return { infected: true, signature: found[1] ?? 'unknown' };
-      throw unavailable(new Error(`clamd answered: ${reply || '(nothing)'}`));
+      return scan.result();
     },
     async ping() {
-      const reply = await command(async (socket) => {
-        socket.write('zPING\0');
-      });
+      const reply = await open('zPING\0').reply();
       if (reply !== 'PONG') throw new Error(`clamd answered ${reply}`);
     },
   };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { TChatMessage } from '@chat/contracts';
 import type { EventBus, Transport } from '../bus/bus.js';
@@ -14,11 +14,16 @@ import {
 } from '../media/file-kind.js';
 import type { FileUrlSigner, FileVariant } from '../media/file-urls.js';
 import { audioDuration, reencodeImage } from '../media/media-processing.js';
-import type { Scanner } from '../media/scanner.js';
+import type { Scanner, ScanResult, StreamScan } from '../media/scanner.js';
 import type { Store } from '../repositories/store.js';
-import { assertActive, authorizeSession } from './access.policy.js';
-import type { MessageCommitter } from './message-committer.js';
-import { type FileUrls, presentMessages } from './message-view.js';
+import {
+  assertActive,
+  authorizeFromRoster,
+  authorizeSession,
+  type RosterCache,
+} from './access.policy.js';
+import type { Committed, MessageCommitter } from './message-committer.js';
+import { type FileUrls, toChatMessage } from './message-view.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 export interface FilesServiceDeps {
@@ -30,6 +35,15 @@ export interface FilesServiceDeps {
   signer: FileUrlSigner;
   fileUrls: FileUrls;
   committer: MessageCommitter;
+  rosters: RosterCache;
+}
+
+/** A sender cleared to upload into a session, with the upload counted against their budget. */
+export interface UploadGrant {
+  sessionId: string;
+  endpoint: UploadEndpoint;
+  participantIds: readonly string[];
+  isParticipant: boolean;
 }
 
 /** An upload spooled to a temporary file by the transport (within the size limit). */
@@ -37,10 +51,18 @@ export interface SpooledUpload {
   endpoint: UploadEndpoint;
   sessionId: string;
   tempPath: string;
+  /** Settles when `tempPath` is complete; awaited before anything reads or moves the file. */
+  written: Promise<void>;
+  /** The whole file, when the transport kept it in memory too (small uploads). */
+  content: Buffer | null;
   originalName: string;
   /** Voice notes: the client's measured duration, used only when the audio does not say. */
   durationHint?: number | undefined;
   caption?: string | undefined;
+  /** From `authorizeUpload` when `session_id` came before the file. */
+  grant?: UploadGrant | undefined;
+  /** The scan fed while the file arrived (with a grant); otherwise the spooled file is scanned. */
+  scan?: StreamScan | null | undefined;
 }
 
 export interface FileDownload {
@@ -54,22 +76,195 @@ export interface FileDownload {
   open(range?: { start: number; end: number }): Promise<{ stream: Readable; size: number } | null>;
 }
 
+const budgetOf = (endpoint: UploadEndpoint) => (endpoint === 'voice' ? 'voice_notes' : 'files');
+
 export function createFilesService(deps: FilesServiceDeps) {
   const { store, bus, rateLimiter, blobStore, scanner } = deps;
   const { repos } = store;
 
+  /** Access (participants are kept in memory), an active session, then the budget. */
+  async function authorizeUpload(
+    actor: Actor,
+    sessionId: string,
+    endpoint: UploadEndpoint,
+  ): Promise<UploadGrant> {
+    const [session, access] = await Promise.all([
+      repos.sessions.findById(sessionId),
+      authorizeFromRoster(repos, deps.rosters, actor, sessionId, 'write', 'file.upload'),
+    ]);
+    if (!session) throw new ChatError('SESSION_NOT_FOUND');
+    assertActive(session);
+    await rateLimiter.consume(budgetOf(endpoint), actor.id);
+    return { sessionId, endpoint, ...access };
+  }
+
+  /**
+   * The verdict of the scan fed during the upload. A stream scan that failed is repeated once
+   * from the spooled file: a client that paused longer than clamd waits for data ends the
+   * stream without that being the scanner's fault. Still failing: closed, as always.
+   */
+  async function verdict(upload: SpooledUpload): Promise<ScanResult> {
+    if (upload.scan) {
+      try {
+        return await upload.scan.result();
+      } catch (error) {
+        if (!(error instanceof ChatError && error.code === 'SCANNER_UNAVAILABLE')) throw error;
+      }
+    }
+    await upload.written;
+    return scanner.scan(upload.tempPath);
+  }
+
+  async function storeChecked(
+    actor: Actor,
+    upload: SpooledUpload,
+    transport: Transport,
+  ): Promise<TChatMessage> {
+    let grant = upload.grant;
+    if (grant && grant.sessionId !== upload.sessionId) {
+      // A second session_id field changed the target after the first was cleared.
+      await rateLimiter.refund(budgetOf(grant.endpoint), actor.id);
+      grant = undefined;
+    }
+    grant ??= await authorizeUpload(actor, upload.sessionId, upload.endpoint);
+
+    const bytes = { path: upload.tempPath, content: upload.content };
+    if (!bytes.content) await upload.written;
+    const kind = await sniffUpload(bytes, upload.originalName, upload.endpoint);
+    // Reading an audio header is pure JS and runs while clamd finishes; nothing of it is kept
+    // unless the verdict is clean. Images wait for the verdict before the native decoder.
+    const duration = kind.family === 'audio' ? audioDuration(bytes) : null;
+    const scan = await verdict(upload);
+    if (scan.infected) {
+      throw new ChatError('FILE_INFECTED', undefined, {
+        details: [`Detected: ${scan.signature}`],
+      });
+    }
+
+    const messageId = randomUUID();
+    const fileName = displayFileName(
+      upload.originalName,
+      `${upload.endpoint === 'voice' ? 'voice_note' : 'file'}.${kind.format}`,
+    );
+    const storageKey = `${upload.sessionId}/${messageId}/${storageFileName(fileName, kind.format)}`;
+    const cleanup: string[] = [];
+    const stored: string[] = [];
+    const type = kind.family === 'image' ? 'image' : kind.family === 'audio' ? 'voice' : 'file';
+    const content = type === 'voice' ? 'Voice message' : upload.caption?.trim() || null;
+    let metadata: Record<string, unknown> = {};
+    let size: number;
+    let committed: Committed;
+    try {
+      let filePath = upload.tempPath;
+      await upload.written;
+      if (kind.family === 'image') {
+        const image = await reencodeImage(
+          upload.tempPath,
+          `${upload.tempPath}.out.${kind.format}`,
+          kind.format,
+        ).catch((cause: unknown) => {
+          throw new ChatError('UNSUPPORTED_FILE_TYPE', 'The image could not be decoded', {
+            cause,
+          });
+        });
+        cleanup.push(image.path, image.thumbnail.path);
+        filePath = image.path;
+        size = image.size;
+        metadata = {
+          width: image.width,
+          height: image.height,
+          thumbnail: { width: image.thumbnail.width, height: image.thumbnail.height },
+        };
+        stored.push(thumbnailKey(storageKey));
+        await blobStore.put(thumbnailKey(storageKey), image.thumbnail.path, 'image/webp', {
+          move: true,
+        });
+      } else {
+        if (duration) {
+          metadata = {
+            duration: (await duration) ?? upload.durationHint ?? 0,
+            audio_format: kind.format,
+          };
+        }
+        size = upload.content?.length ?? (await stat(filePath)).size;
+      }
+      // Pushed first: a put that fails half way (a copy across mounts) is removed too.
+      stored.push(storageKey);
+      await blobStore.put(storageKey, filePath, kind.mime, { move: true });
+
+      committed = await deps.committer.append({
+        id: messageId,
+        sessionId: upload.sessionId,
+        senderId: actor.id,
+        type,
+        content,
+        file: { storageKey, fileName, fileSize: size, mimeType: kind.mime },
+        metadata,
+        advanceSenderCursor: grant.isParticipant,
+      });
+    } catch (error) {
+      await blobStore.delete(stored).catch(() => {});
+      throw error;
+    } finally {
+      await Promise.all(cleanup.map((path) => rm(path, { force: true })));
+    }
+
+    // Presented from what was just committed, without reading it back: a new message has no
+    // reactions and nobody else has read it yet; the sender is the caller.
+    const message = toChatMessage(
+      {
+        id: messageId,
+        sessionId: upload.sessionId,
+        seq: committed.seq,
+        senderId: actor.id,
+        type,
+        content,
+        storageKey,
+        fileName,
+        fileSize: size,
+        mimeType: kind.mime,
+        metadata,
+        createdAt: committed.createdAt,
+        editedAt: null,
+        deletedAt: null,
+        sender: {
+          id: actor.id,
+          firstName: actor.firstName,
+          lastName: actor.lastName,
+          avatarUrl: actor.avatarUrl,
+        },
+      },
+      [],
+      false,
+      deps.fileUrls.builderFor(actor.origin),
+    );
+    bus.publish('message.created', {
+      message,
+      participantIds: [...grant.participantIds],
+      transport,
+      requestId: actor.requestId,
+    });
+    return message;
+  }
+
   return {
     /**
-     * Access and session checks, run as soon as `session_id` is known (before the file is read
-     * when the client sends the field first) and again when the upload completes.
+     * Access, session and budget checks, run as soon as `session_id` is known (before the file
+     * is read when the client sends the field first). The grant goes to `storeUpload`, or back
+     * through `releaseUpload` when the upload fails before it.
      */
-    async authorizeUpload(actor: Actor, sessionId: string): Promise<void> {
-      const access = await authorizeSession(repos, actor, sessionId, 'write', 'file.upload');
-      assertActive(access.session);
+    authorizeUpload,
+
+    /** Scans the file as it arrives (an upload with a grant). */
+    beginScan: () => scanner.begin(),
+
+    /** The upload stored nothing (too large, cut off, bad fields): its budget is given back. */
+    async releaseUpload(actor: Actor, grant: UploadGrant): Promise<void> {
+      await rateLimiter.refund(budgetOf(grant.endpoint), actor.id);
     },
 
     /**
-     * The pipeline after the bytes are in: budget, type from the bytes, virus scan, re-encode or
+     * The pipeline after the bytes are in: type from the bytes, virus verdict, re-encode or
      * probe, store, then the message row. Anything failing leaves no blob and no row; the
      * transport removes the spooled file.
      */
@@ -78,94 +273,12 @@ export function createFilesService(deps: FilesServiceDeps) {
       upload: SpooledUpload,
       transport: Transport,
     ): Promise<TChatMessage> {
-      const access = await authorizeSession(repos, actor, upload.sessionId, 'write', 'file.upload');
-      assertActive(access.session);
-      await rateLimiter.consume(upload.endpoint === 'voice' ? 'voice_notes' : 'files', actor.id);
-
-      const kind = await sniffUpload(upload.tempPath, upload.originalName, upload.endpoint);
-      const scan = await scanner.scan(upload.tempPath);
-      if (scan.infected) {
-        throw new ChatError('FILE_INFECTED', undefined, {
-          details: [`Detected: ${scan.signature}`],
-        });
-      }
-
-      const messageId = randomUUID();
-      const fileName = displayFileName(
-        upload.originalName,
-        `${upload.endpoint === 'voice' ? 'voice_note' : 'file'}.${kind.format}`,
-      );
-      const storageKey = `${upload.sessionId}/${messageId}/${storageFileName(fileName, kind.format)}`;
-      const cleanup: string[] = [];
-      const stored: string[] = [];
       try {
-        let filePath = upload.tempPath;
-        let metadata: Record<string, unknown> = {};
-        let type: 'voice' | 'image' | 'file';
-        if (kind.family === 'image') {
-          type = 'image';
-          const image = await reencodeImage(
-            upload.tempPath,
-            `${upload.tempPath}.out.${kind.format}`,
-            kind.format,
-          ).catch((cause: unknown) => {
-            throw new ChatError('UNSUPPORTED_FILE_TYPE', 'The image could not be decoded', {
-              cause,
-            });
-          });
-          cleanup.push(image.path, image.thumbnail.path);
-          filePath = image.path;
-          metadata = {
-            width: image.width,
-            height: image.height,
-            thumbnail: { width: image.thumbnail.width, height: image.thumbnail.height },
-          };
-          await blobStore.put(thumbnailKey(storageKey), image.thumbnail.path, 'image/webp');
-          stored.push(thumbnailKey(storageKey));
-        } else if (kind.family === 'audio') {
-          type = 'voice';
-          const measured = await audioDuration(upload.tempPath);
-          metadata = { duration: measured ?? upload.durationHint ?? 0, audio_format: kind.format };
-        } else {
-          type = 'file';
-        }
-        const { size } = await import('node:fs/promises').then((fs) => fs.stat(filePath));
-        await blobStore.put(storageKey, filePath, kind.mime);
-        stored.push(storageKey);
-
-        await deps.committer.append({
-          id: messageId,
-          sessionId: upload.sessionId,
-          senderId: actor.id,
-          type,
-          content: type === 'voice' ? 'Voice message' : upload.caption?.trim() || null,
-          file: { storageKey, fileName, fileSize: size, mimeType: kind.mime },
-          metadata,
-          advanceSenderCursor: access.membership !== null,
-        });
-      } catch (error) {
-        await blobStore.delete(stored).catch(() => {});
-        throw error;
+        return await storeChecked(actor, upload, transport);
       } finally {
-        await Promise.all(cleanup.map((path) => rm(path, { force: true })));
+        upload.scan?.abort();
       }
-
-      const rows = await repos.messages.findWithSender([messageId]);
-      const [message] = await presentMessages(repos, rows, {
-        viewerId: actor.id,
-        participants: access.participants,
-        fileUrl: deps.fileUrls.builderFor(actor.origin),
-      });
-      if (!message) throw new ChatError('MESSAGE_NOT_FOUND');
-      bus.publish('message.created', {
-        message,
-        participantIds: access.participants.map((p) => p.userId),
-        transport,
-        requestId: actor.requestId,
-      });
-      return message;
     },
-
     /**
      * A download: by a signed link (no header needed, for `<audio src>`), or by a participant
      * (or admin/monitor) with a bearer token.

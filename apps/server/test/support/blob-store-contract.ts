@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,18 @@ export function blobStoreContract(name: string, makeStore: () => BlobStore) {
       expect((await readAll(part?.stream ?? process.stdin)).toString()).toBe('2345');
       await store.delete([k]);
       expect(await store.read(k)).toBeNull();
+      expect(await store.size(k)).toBeNull();
+    });
+
+    it('put with move stores the bytes; removing the source afterwards is harmless', async () => {
+      const store = makeStore();
+      const k = key();
+      const source = await file('moved bytes');
+      await store.put(k, source, 'audio/wav', { move: true });
+      await rm(source, { force: true });
+      const whole = await store.read(k);
+      expect((await readAll(whole?.stream ?? process.stdin)).toString()).toBe('moved bytes');
+      await store.delete([k]);
       expect(await store.size(k)).toBeNull();
     });
 

@@ -14,9 +14,10 @@ import { z } from 'zod';
 import type { AppServices } from '../../app-services.js';
 import { bearerToken } from '../../auth/auth.service.js';
 import { ChatError } from '../../errors.js';
+import type { UploadGrant } from '../../services/files.service.js';
 import { requireActor } from './context.js';
 import { errorResponses } from './http-errors.js';
-import { receiveUpload } from './multipart.js';
+import { type ReceivedUpload, receiveUpload } from './multipart.js';
 
 const security = [{ bearerAuth: [] }];
 const uploadResponses = {
@@ -47,12 +48,22 @@ export const filesRoutes: FastifyPluginAsyncZod<{
     ) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
       const actor = await requireActor(services, request);
-      const upload = await receiveUpload(request, {
-        fileField,
-        fieldsSchema,
-        tempDir,
-        onSessionId: (sessionId) => services.files.authorizeUpload(actor, sessionId),
-      });
+      let grant: UploadGrant | undefined;
+      let upload: ReceivedUpload<unknown>;
+      try {
+        upload = await receiveUpload(request, {
+          fileField,
+          fieldsSchema,
+          tempDir,
+          onSessionId: async (sessionId) => {
+            grant = await services.files.authorizeUpload(actor, sessionId, endpoint);
+          },
+          startScan: services.files.beginScan,
+        });
+      } catch (error) {
+        if (grant) await services.files.releaseUpload(actor, grant);
+        throw error;
+      }
       const fields = upload.fields as { session_id: string; duration?: number; caption?: string };
       try {
         const message = await services.files.storeUpload(
@@ -61,15 +72,20 @@ export const filesRoutes: FastifyPluginAsyncZod<{
             endpoint,
             sessionId: fields.session_id,
             tempPath: upload.tempPath,
+            written: upload.written,
+            content: upload.content,
             originalName: upload.originalName,
             durationHint: fields.duration,
             caption: fields.caption,
+            grant,
+            scan: upload.scan,
           },
           'rest',
         );
         reply.code(201);
         return { success: true as const, data: message, message: successMessage };
       } finally {
+        await upload.written.catch(() => {});
         await rm(upload.tempPath, { force: true });
       }
     };

@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MAX_UPLOAD_BYTES, ZId } from '@chat/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ChatError } from '../../errors.js';
+import { SMALL_UPLOAD_BYTES } from '../../media/file-kind.js';
+import type { StreamScan } from '../../media/scanner.js';
 
 /** Multipart limits: one file, a handful of short fields, nothing else. */
 export const MULTIPART_LIMITS = {
@@ -20,15 +23,27 @@ export const MULTIPART_LIMITS = {
 
 export interface ReceivedUpload<F> {
   tempPath: string;
+  /**
+   * Settles when the temporary file is complete and closed. The body is parsed by then, and the
+   * bytes are in memory (small files) or only the last writes are pending: callers that need
+   * the file await it, the rest of the pipeline does not wait for the disk.
+   */
+  written: Promise<void>;
+  /** The whole file, when it is small enough to be kept in memory too. */
+  content: Buffer | null;
   originalName: string;
   fields: F;
+  /** Fed while the file arrived (the sender was cleared first); null: scan the spooled file. */
+  scan: StreamScan | null;
 }
 
 /**
  * Streams a multipart body: the one file part goes to a temporary file (never the whole upload
  * in memory, stopped at 10 MB), fields are collected in whatever order they come. As soon as
  * `session_id` arrives before the file, `onSessionId` runs, so a caller without access is turned
- * away before their file is read. On any failure the temporary file is gone.
+ * away before their file is read; then the file also goes to the scan `startScan` opens as it
+ * arrives (one pass instead of a second read of the spooled file). On any failure the temporary
+ * file is gone and the scan dropped.
  */
 export async function receiveUpload<S extends z.ZodType>(
   request: FastifyRequest,
@@ -37,6 +52,7 @@ export async function receiveUpload<S extends z.ZodType>(
     fieldsSchema: S;
     tempDir: string;
     onSessionId: (sessionId: string) => Promise<void>;
+    startScan: () => StreamScan;
   },
 ): Promise<ReceivedUpload<z.output<S>>> {
   if (!request.isMultipart()) {
@@ -49,6 +65,9 @@ export async function receiveUpload<S extends z.ZodType>(
   const fields: Record<string, string> = {};
   let originalName: string | undefined;
   let authorized = false;
+  let scan: StreamScan | null = null;
+  let content: Buffer | null = null;
+  let written: Promise<void> = Promise.resolve();
 
   try {
     for await (const part of request.parts({ limits: MULTIPART_LIMITS })) {
@@ -56,12 +75,15 @@ export async function receiveUpload<S extends z.ZodType>(
         if (typeof part.value !== 'string') continue;
         fields[part.fieldname] = part.value;
         if (
+          !authorized &&
           part.fieldname === 'session_id' &&
           originalName === undefined &&
           ZId.safeParse(part.value).success
         ) {
           await options.onSessionId(part.value);
           authorized = true;
+          // Connected while the file part is on its way, so its first bytes go straight out.
+          scan ??= options.startScan();
         }
         continue;
       }
@@ -72,7 +94,9 @@ export async function receiveUpload<S extends z.ZodType>(
         });
       }
       originalName = part.filename;
-      await pipeline(part.file, createWriteStream(tempPath, { flags: 'wx' }));
+      const spooling = spool(part.file, tempPath, scan);
+      written = spooling.written;
+      content = await spooling.received;
       if (part.file.truncated) throw new ChatError('FILE_TOO_LARGE');
     }
     if (originalName === undefined) {
@@ -87,11 +111,56 @@ export async function receiveUpload<S extends z.ZodType>(
       });
     }
     if (!authorized) await options.onSessionId((parsed.data as { session_id: string }).session_id);
-    return { tempPath, originalName, fields: parsed.data };
+    return { tempPath, written, content, originalName, fields: parsed.data, scan };
   } catch (error) {
+    scan?.abort();
+    // A write still in flight would otherwise recreate the file after it is removed.
+    await written.catch(() => {});
     await rm(tempPath, { force: true });
     throw malformed(error);
   }
+}
+
+/**
+ * Writes the file part to `path`, handing each chunk to the scan on the way (waiting when clamd
+ * is slower than the client). `received`: the part is read to its end (with the whole content
+ * when it is small); `written`: the file is complete on disk.
+ */
+function spool(source: Readable, path: string, scan: StreamScan | null) {
+  const kept: Buffer[] = [];
+  let size = 0;
+  let flushed: () => void = () => {};
+  const ended = new Promise<void>((resolve) => {
+    flushed = resolve;
+  });
+  // Buffers as large as a small upload: its bytes are all read while the disk catches up.
+  const tee = new Transform({
+    readableHighWaterMark: SMALL_UPLOAD_BYTES,
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length;
+      if (size <= SMALL_UPLOAD_BYTES) kept.push(chunk);
+      if (!scan) return done(null, chunk);
+      scan.write(chunk).then(() => done(null, chunk), done);
+    },
+    flush(done) {
+      // The last byte is in: clamd scans while the file is closed. Not for a file cut off at
+      // the size limit, which is refused anyway.
+      if (!(source as Readable & { truncated?: boolean }).truncated) scan?.end();
+      flushed();
+      done();
+    },
+  });
+  const written = pipeline(
+    source,
+    tee,
+    createWriteStream(path, { flags: 'wx', highWaterMark: SMALL_UPLOAD_BYTES }),
+  );
+  // Awaited later (or by the cleanup); a failure still rejects `received` through the race.
+  written.catch(() => {});
+  const received = Promise.race([ended, written]).then(() =>
+    size <= SMALL_UPLOAD_BYTES ? Buffer.concat(kept, size) : null,
+  );
+  return { received, written };
 }
 
 /**
