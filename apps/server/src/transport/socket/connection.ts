@@ -58,6 +58,8 @@ export class SocketConnection {
   /** Sessions this socket has joined, in join order (the last one is the typing default). */
   readonly joined: string[] = [];
   private queue: Promise<void> = Promise.resolve();
+  /** Events queued or running. */
+  private unfinished = 0;
   private eventCount = 0;
   private expiryTimer: NodeJS.Timeout | undefined;
   private readonly onLog: (error: unknown) => void;
@@ -158,41 +160,53 @@ export class SocketConnection {
       const last = args.at(-1);
       const ack = typeof last === 'function' ? (last as TAckCallback<R>) : undefined;
       const raw = ack ? args.slice(0, -1)[0] : args[0];
+      // Behind another event of this connection, queued or running: a burst.
+      const behind = this.unfinished > 0;
+      this.unfinished += 1;
       this.queue = this.queue.then(async () => {
-        // One event per turn of the event loop: a connection with hundreds of queued events
-        // must not run them back to back in one burst of promise callbacks (with the embedded
-        // database every query settles without I/O), starving every other socket's reads.
-        await new Promise((resolve) => setImmediate(resolve));
-        const actor = await this.ready;
-        if (!actor || !this.socket.connected) return;
-        let response: TAck<R>;
+        // One event of a burst per turn of the event loop: a connection with hundreds of
+        // queued events must not run them back to back in one burst of promise callbacks (with
+        // the embedded database every query settles without I/O), starving every other
+        // socket's reads. An event that waited for nothing runs at once.
+        if (behind) await new Promise((resolve) => setImmediate(resolve));
         try {
-          const parsed = schema.safeParse(raw);
-          if (!parsed.success) {
-            throw new ChatError('VALIDATION_ERROR', undefined, {
-              details: parsed.error.issues.map(
-                (i) => `${i.path.join('.') || 'payload'}: ${i.message}`,
-              ),
+          const actor = await this.ready;
+          if (!actor || !this.socket.connected) return;
+          let response: TAck<R>;
+          try {
+            const parsed = schema.safeParse(raw);
+            if (!parsed.success) {
+              throw new ChatError('VALIDATION_ERROR', undefined, {
+                details: parsed.error.issues.map(
+                  (i) => `${i.path.join('.') || 'payload'}: ${i.message}`,
+                ),
+              });
+            }
+            // Each event is its own request: its id follows it into the fan-out logs.
+            const requestId = `${this.socket.id}:${++this.eventCount}`;
+            response = { ok: true, data: await run({ ...actor, requestId }, parsed.data) };
+          } catch (error) {
+            const chatError = concealed(toChatError(error));
+            if (chatError.code === 'INTERNAL_ERROR') this.onLog(error);
+            this.onError(event, chatError.code);
+            this.socket.emit('error', {
+              code: chatError.code,
+              error: chatError.message,
+              details: chatError.details,
             });
+            response = {
+              ok: false,
+              error: {
+                code: chatError.code,
+                message: chatError.message,
+                details: chatError.details,
+              },
+            };
           }
-          // Each event is its own request: its id follows it into the fan-out logs.
-          const requestId = `${this.socket.id}:${++this.eventCount}`;
-          response = { ok: true, data: await run({ ...actor, requestId }, parsed.data) };
-        } catch (error) {
-          const chatError = concealed(toChatError(error));
-          if (chatError.code === 'INTERNAL_ERROR') this.onLog(error);
-          this.onError(event, chatError.code);
-          this.socket.emit('error', {
-            code: chatError.code,
-            error: chatError.message,
-            details: chatError.details,
-          });
-          response = {
-            ok: false,
-            error: { code: chatError.code, message: chatError.message, details: chatError.details },
-          };
+          ack?.(response);
+        } finally {
+          this.unfinished -= 1;
         }
-        ack?.(response);
       });
     });
   }
