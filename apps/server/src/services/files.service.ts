@@ -23,7 +23,7 @@ import {
   type RosterCache,
 } from './access.policy.js';
 import type { Committed, MessageCommitter } from './message-committer.js';
-import { type FileUrls, toChatMessage } from './message-view.js';
+import { type FileUrls, presentCommitted } from './message-view.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 export interface FilesServiceDeps {
@@ -209,13 +209,10 @@ export function createFilesService(deps: FilesServiceDeps) {
       await Promise.all(cleanup.map((path) => rm(path, { force: true })));
     }
 
-    // Presented from what was just committed, without reading it back: a new message has no
-    // reactions and nobody else has read it yet; the sender is the caller.
-    const message = toChatMessage(
+    const message = presentCommitted(
       {
         id: messageId,
         sessionId: upload.sessionId,
-        seq: committed.seq,
         senderId: actor.id,
         type,
         content,
@@ -224,18 +221,9 @@ export function createFilesService(deps: FilesServiceDeps) {
         fileSize: size,
         mimeType: kind.mime,
         metadata,
-        createdAt: committed.createdAt,
-        editedAt: null,
-        deletedAt: null,
-        sender: {
-          id: actor.id,
-          firstName: actor.firstName,
-          lastName: actor.lastName,
-          avatarUrl: actor.avatarUrl,
-        },
       },
-      [],
-      false,
+      committed,
+      actor,
       deps.fileUrls.builderFor(actor.origin),
     );
     bus.publish('message.created', {

@@ -4,7 +4,7 @@ import type {
   TReactionSummary,
   TSocketMessage,
 } from '@chat/contracts';
-import type { MessageRow, ParticipantRow, ReactionRow } from '../domain/types.js';
+import type { Actor, MessageRow, ParticipantRow, ReactionRow } from '../domain/types.js';
 import type { MessageWithSender } from '../repositories/messages.repository.js';
 import type { Repositories } from '../repositories/store.js';
 
@@ -71,6 +71,37 @@ export function toChatMessage(
       : null,
     message_reactions: reactions.map(toMessageReaction),
   };
+}
+
+/**
+ * A message this caller just committed, presented without reading it back: a new message has
+ * no reactions and nobody else has read it yet; the sender is the caller (their profile as of
+ * sign-in).
+ */
+export function presentCommitted(
+  message: Omit<MessageRow, 'seq' | 'createdAt' | 'editedAt' | 'deletedAt'>,
+  committed: { seq: number; createdAt: Date },
+  sender: Pick<Actor, 'id' | 'firstName' | 'lastName' | 'avatarUrl'>,
+  fileUrl: FileUrlBuilder,
+): TChatMessage {
+  return toChatMessage(
+    {
+      ...message,
+      seq: committed.seq,
+      createdAt: committed.createdAt,
+      editedAt: null,
+      deletedAt: null,
+      sender: {
+        id: sender.id,
+        firstName: sender.firstName,
+        lastName: sender.lastName,
+        avatarUrl: sender.avatarUrl,
+      },
+    },
+    [],
+    false,
+    fileUrl,
+  );
 }
 
 export function toMessageReaction(r: ReactionRow): TMessageReaction {

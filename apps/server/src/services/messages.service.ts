@@ -17,7 +17,7 @@ import { type BlobStore, thumbnailKey } from '../media/blob-store.js';
 import type { Store } from '../repositories/store.js';
 import { authorizeFromRoster, authorizeSession, type RosterCache } from './access.policy.js';
 import { type Committed, DuplicateMessageId, type MessageCommitter } from './message-committer.js';
-import { type FileUrls, presentMessages, toChatMessage } from './message-view.js';
+import { type FileUrls, presentCommitted, presentMessages } from './message-view.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 export interface MessagesServiceDeps {
@@ -187,13 +187,10 @@ export function createMessagesService({
         return stored;
       }
 
-      // Presented from what was just committed (nothing to read back): a new message has no
-      // reactions and is read by no one else yet; the sender is the caller.
-      const message = toChatMessage(
+      const message = presentCommitted(
         {
           id,
           sessionId: input.session_id,
-          seq: committed.seq,
           senderId: actor.id,
           type: input.type,
           content: input.content,
@@ -202,18 +199,9 @@ export function createMessagesService({
           fileSize: null,
           mimeType: null,
           metadata: input.metadata,
-          createdAt: committed.createdAt,
-          editedAt: null,
-          deletedAt: null,
-          sender: {
-            id: actor.id,
-            firstName: actor.firstName,
-            lastName: actor.lastName,
-            avatarUrl: actor.avatarUrl,
-          },
         },
-        [],
-        false,
+        committed,
+        actor,
         fileUrls.builderFor(actor.origin),
       );
       bus.publish('message.created', {
