@@ -123,28 +123,42 @@ export interface EngineConnection {
  * synchronous flush so the frames go out in one write.
  */
 export function coalesceWrites(connection: EngineConnection): void {
-  let holding = false;
-  connection.on('packetCreate', () => {
-    const { transport } = connection;
-    // Only an idle websocket: a write in progress queues the packet by itself, and the
-    // polling transport already sends its queue as one response.
-    if (holding || transport?.name !== 'websocket' || !transport.writable) return;
-    holding = true;
-    transport.writable = false;
-    setImmediate(() => {
-      holding = false;
-      if (connection.transport !== transport || transport.writable) return;
-      transport.writable = true;
-      connection.flush();
-    });
-  });
-  connection.on('flush', (packets) => {
-    if (packets.length < 2) return;
-    const { transport } = connection;
-    // ws keeps its net.Socket as `_socket`.
-    const raw = transport?.name === 'websocket' ? transport.socket?._socket : undefined;
-    if (!raw || raw.destroyed || raw.writableCorked > 0) return;
-    raw.cork();
-    process.nextTick(() => raw.uncork());
-  });
+  // Shared listeners (`this` is the connection): no closures kept per idle connection.
+  connection.on('packetCreate', holdTurn);
+  connection.on('flush', corkFlush);
 }
+
+/** Connections whose frames are being held for the rest of this turn. */
+const holding = new WeakSet<EngineConnection>();
+
+function holdTurn(this: EngineConnection): void {
+  const { transport } = this;
+  // Only an idle websocket: a write in progress queues the packet by itself, and the polling
+  // transport already sends its queue as one response.
+  if (holding.has(this) || transport?.name !== 'websocket' || !transport.writable) return;
+  holding.add(this);
+  transport.writable = false;
+  setImmediate(releaseTurn, this, transport);
+}
+
+function releaseTurn(
+  connection: EngineConnection,
+  transport: NonNullable<EngineConnection['transport']>,
+): void {
+  holding.delete(connection);
+  if (connection.transport !== transport || transport.writable) return;
+  transport.writable = true;
+  connection.flush();
+}
+
+function corkFlush(this: EngineConnection, packets: readonly unknown[]): void {
+  if (packets.length < 2) return;
+  const { transport } = this;
+  // ws keeps its net.Socket as `_socket`.
+  const raw = transport?.name === 'websocket' ? transport.socket?._socket : undefined;
+  if (!raw || raw.destroyed || raw.writableCorked > 0) return;
+  raw.cork();
+  process.nextTick(uncork, raw);
+}
+
+const uncork = (raw: Socket) => raw.uncork();
