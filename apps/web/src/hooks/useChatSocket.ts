@@ -1,6 +1,7 @@
 import type { TSocketUser } from '@chat/contracts';
 import { useEffect, useState } from 'react';
 import { type ChatSocket, createChatSocket } from '../api/socket';
+import { authRetryDelayMs } from '../state/auth';
 
 export type ConnectionState = 'connecting' | 'connected' | 'offline';
 
@@ -9,7 +10,7 @@ export interface SocketState {
   connection: ConnectionState;
   /** The user as the server knows them (after `authenticated`). */
   user: TSocketUser | null;
-  /** Set when the server refused the token (`auth_error`). */
+  /** Set when the server refused the token for good (`auth_error` that is not "try again"). */
   authError: string | null;
 }
 
@@ -38,10 +39,26 @@ export function useChatSocket(token: string): SocketState {
     socket.on('connect_error', () =>
       update({ connection: navigator.onLine ? 'connecting' : 'offline' }),
     );
-    socket.on('authenticated', ({ user }) => update({ user }));
-    socket.on('auth_error', ({ message }) => {
+    // A sign-in refused because the server is busy (its database away, a restart storm) is
+    // tried again with back-off; the server ends such a socket, and Socket.IO does not
+    // reconnect a socket the server ended.
+    let refusals = 0;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
+    socket.on('authenticated', ({ user }) => {
+      refusals = 0;
+      update({ user });
+    });
+    socket.on('auth_error', ({ message, code }) => {
       socket.disconnect();
-      update({ authError: message || 'Authentication failed' });
+      const delay = authRetryDelayMs(code, refusals);
+      if (delay === null) {
+        update({ authError: message || 'Authentication failed' });
+        return;
+      }
+      refusals += 1;
+      update({ connection: 'connecting' });
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => socket.connect(), delay);
     });
 
     const offline = () => {
@@ -57,6 +74,7 @@ export function useChatSocket(token: string): SocketState {
     if (!navigator.onLine) offline();
 
     return () => {
+      clearTimeout(retryTimer);
       window.removeEventListener('offline', offline);
       window.removeEventListener('online', online);
       socket.removeAllListeners();
