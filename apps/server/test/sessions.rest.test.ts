@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ZChatSessionSummary } from '@chat/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError, rest } from './support/rest.js';
 import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
@@ -425,6 +426,88 @@ describe('GET /api/chat/sessions', () => {
     const senderView = (await rest(t.app, client).get('/api/chat/sessions')).json().data
       .sessions[0];
     expect(senderView.unread_count).toBe(0);
+  });
+
+  it('each listed session shows exactly what its own GET shows (one statement builds the list)', async () => {
+    const viewer = await t.factory.user('reader', {
+      firstName: 'Vera',
+      avatarUrl: 'https://a/v.png',
+    });
+    const client = await t.factory.user('client');
+    const booking = await t.factory.booking(client, viewer);
+    const bookingSession = await openBookingSession(client, booking.id);
+    await t.factory.message(client, bookingSession, 'one');
+    await t.factory.message(viewer, bookingSession, 'two');
+    const deleted = await t.factory.message(client, bookingSession, 'three');
+    const removed = await rest(t.app, client).delete(`/api/chat/messages/${deleted.id}`);
+    expect(removed.statusCode, removed.body).toBe(200);
+
+    const others = [await t.factory.user('client'), await t.factory.user('admin')];
+    const manual = await rest(t.app, viewer).post('/api/chat/sessions', {
+      participant_ids: [others[0]?.id, viewer.id, others[1]?.id],
+    });
+    expect(manual.statusCode, manual.body).toBe(201);
+    const manualId: string = manual.json().data.id;
+    await t.factory.message(viewer, manualId, 'manual');
+
+    const emptyBooking = await t.factory.booking(await t.factory.user('client'), viewer);
+    const emptyId = await openBookingSession(viewer, emptyBooking.id);
+    await setStatus(emptyId, 'closed');
+
+    const listed = await rest(t.app, viewer).get('/api/chat/sessions?status=all');
+    expect(listed.statusCode, listed.body).toBe(200);
+    const sessions = listed.json().data.sessions as Array<Record<string, unknown>>;
+    expect(sessions.map((s) => s.id)).toEqual([emptyId, manualId, bookingSession]);
+    for (const summary of sessions) {
+      const detail = (await rest(t.app, viewer).get(`/api/chat/sessions/${summary.id}`)).json()
+        .data as Record<string, unknown>;
+      expect(Object.keys(summary)).toEqual(Object.keys(ZChatSessionSummary.shape));
+      expect(summary).toEqual(
+        Object.fromEntries(Object.keys(summary).map((key) => [key, detail[key]])),
+      );
+    }
+    const [, manualSummary, bookingSummary] = sessions;
+    expect(bookingSummary?.last_message).toMatchObject({ id: deleted.id, content: null });
+    expect(bookingSummary?.unread_count).toBe(1);
+    expect(manualSummary?.bookings).toBeNull();
+    expect(sorted(manualSummary?.participants as string[])).toEqual(
+      sorted([viewer.id, ...others.map((o) => o?.id ?? '')]),
+    );
+  });
+
+  it('scope=all: every session with the admin’s own cursor where they take part, total past the last page', async () => {
+    const admin = await t.factory.user('admin');
+    const client = await t.factory.user('client');
+    const reader = await t.factory.user('reader');
+    const booking = await t.factory.booking(client, reader);
+    const sessionId = await openBookingSession(client, booking.id);
+    await t.factory.message(client, sessionId, 'for the reader');
+    const adminIn = await rest(t.app, admin).post('/api/chat/sessions', {
+      participant_ids: [admin.id, client.id],
+    });
+    const adminSession: string = adminIn.json().data.id;
+    await t.factory.message(client, adminSession, 'for the admin');
+
+    const all = async (query: string) =>
+      (await rest(t.app, admin).get(`/api/chat/sessions?scope=all&status=all${query}`)).json().data;
+    const notIn = await all(`&booking_id=${booking.id}`);
+    expect(notIn.sessions.map((s: SessionSummary) => [s.id, s.unread_count])).toEqual([
+      [sessionId, 0],
+    ]);
+    expect(sorted(notIn.sessions[0].participants)).toEqual(sorted([client.id, reader.id]));
+    expect(notIn.sessions[0].bookings.profiles.map((p: { id: string }) => p.id)).toEqual([
+      client.id,
+      reader.id,
+    ]);
+
+    const page = await all('&limit=100');
+    const own = page.sessions.find((s: SessionSummary) => s.id === adminSession);
+    expect(own?.unread_count).toBe(1);
+    expect(own?.last_message?.content).toBe('for the admin');
+
+    const beyond = await all(`&booking_id=${booking.id}&page=3`);
+    expect(beyond.sessions).toEqual([]);
+    expect(beyond.pagination).toEqual({ page: 3, limit: 20, total: 1, total_pages: 1 });
   });
 
   it('scope=all is for admins and monitors only', async () => {

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Actor } from '../domain/types.js';
 import { ChatError } from '../errors.js';
 import type { ProfilesRepository } from '../repositories/profiles.repository.js';
@@ -10,16 +11,50 @@ export interface Authenticated {
   expiresAt: number | undefined;
 }
 
+/**
+ * How long a user's profile (role, name) read at sign-in is reused for their next requests: a
+ * role or profile change, or a deleted profile, takes effect within this time on every node.
+ */
+export const PROFILE_CACHE_TTL_MS = 2_000;
+const PROFILE_CACHE_MAX_ENTRIES = 10_000;
+
+export interface AuthServiceOptions {
+  /** 0 reads the profile on every request. */
+  profileCacheTtlMs?: number;
+  now?: () => number;
+}
+
 /** Token → profile → Actor. The role is the profile's, never a claim from the token. */
-export function createAuthService(verifier: TokenVerifier, profiles: ProfilesRepository) {
+export function createAuthService(
+  verifier: TokenVerifier,
+  profiles: ProfilesRepository,
+  options: AuthServiceOptions = {},
+) {
+  const ttl = options.profileCacheTtlMs ?? PROFILE_CACHE_TTL_MS;
+  const now = options.now ?? Date.now;
+  // Every request still has its token verified; only the profile read (a database round trip
+  // on each request, most of them from the same few users in bursts) is shared for a moment.
+  const recent = new LRUCache<string, Actor>({
+    max: PROFILE_CACHE_MAX_ENTRIES,
+    // lru-cache answers while an entry's age is <= ttl; ours ends at the TTL itself.
+    ttl: Math.max(ttl - 1, 1),
+    perf: { now },
+    ttlResolution: 0,
+  });
+
   return {
     async authenticate(token: string | undefined): Promise<Authenticated> {
       if (!token) throw new ChatError('AUTHENTICATION_REQUIRED', 'Missing bearer token');
       const verified = await verifier.verify(token);
+      const cached = ttl > 0 ? recent.get(verified.userId) : undefined;
+      if (cached) return { actor: cached, expiresAt: verified.expiresAt };
       // A `sub` that is not a UUID cannot name a profile (and would be a database error).
       const profile = UUID.test(verified.userId) ? await profiles.findById(verified.userId) : null;
       if (!profile) throw new ChatError('AUTHENTICATION_REQUIRED', 'Unknown user');
-      return { actor: profile, expiresAt: verified.expiresAt };
+      // Frozen: one object now serves several requests (callers copy it to add their fields).
+      const actor: Actor = Object.freeze(profile);
+      if (ttl > 0) recent.set(verified.userId, actor);
+      return { actor, expiresAt: verified.expiresAt };
     },
   };
 }

@@ -1,7 +1,14 @@
-import { and, count, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, lt, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../db/database.js';
-import { chatMessages, chatParticipants, chatSessions } from '../db/schema.js';
-import type { MessageRow, ParticipantRow, SessionRow } from '../domain/types.js';
+import { chatParticipants, chatSessions } from '../db/schema.js';
+import {
+  type MessageRow,
+  type ParticipantRow,
+  type ProfileRow,
+  type SessionRow,
+  toRole,
+} from '../domain/types.js';
+import type { BookingWithService } from './bookings.repository.js';
 import { canShare, coalesce, inUuids, isPg, isPooled, pick } from './coalesce.js';
 
 export interface NewSession {
@@ -13,9 +20,9 @@ export interface NewSession {
 }
 
 export interface SessionListFilter {
-  /** List the sessions this user is in; `null` lists every session (admin scope). */
-  memberId: string | null;
-  /** Whose read cursor gives `lastReadSeq` (the caller). */
+  /** `mine`: the sessions the viewer is in; `all`: every session (admin scope). */
+  scope: 'mine' | 'all';
+  /** Whose read cursor gives `viewerLastReadSeq` (the caller). */
   viewerId: string;
   status: SessionRow['status'] | null;
   bookingId: string | undefined;
@@ -23,13 +30,120 @@ export interface SessionListFilter {
   offset: number;
 }
 
+/** A listed session's booking, with the client's and then the reader's profile (when present). */
+export interface SessionListBooking extends BookingWithService {
+  profiles: ProfileRow[];
+}
+
 export interface SessionListItem {
-  session: SessionRow;
+  session: Omit<SessionRow, 'metadata' | 'createdBy'>;
   viewerLastReadSeq: number | null;
   lastMessage: Pick<
     MessageRow,
     'id' | 'seq' | 'senderId' | 'type' | 'content' | 'createdAt'
   > | null;
+  /** User ids in the order they joined. */
+  participantIds: string[];
+  booking: SessionListBooking | null;
+}
+
+/**
+ * A row of the list statement as the drivers hand it to drizzle's raw `execute`: timestamps as
+ * text (drizzle turns its parsers off for them), bigints as text (node-postgres) or numbers.
+ */
+interface RawListRow {
+  total: string | number;
+  id: string | null;
+  booking_id: string | null;
+  session_type: string;
+  status: string;
+  last_seq: string | number;
+  last_message_at: string | null;
+  created_at: string;
+  viewer_last_read_seq: string | number | null;
+  m_id: string | null;
+  m_seq: string | number;
+  m_sender_id: string | null;
+  m_type: string;
+  m_content: string | null;
+  m_created_at: string;
+  participant_ids: string[];
+  b_id: string | null;
+  b_status: string;
+  b_scheduled_at: string | null;
+  b_client_id: string;
+  b_reader_id: string;
+  b_service_id: string | null;
+  sv_id: string | null;
+  sv_name: string;
+  sv_type: string;
+  pc_id: string | null;
+  pc_first_name: string | null;
+  pc_last_name: string | null;
+  pc_avatar_url: string | null;
+  pc_role: string;
+  pr_id: string | null;
+  pr_first_name: string | null;
+  pr_last_name: string | null;
+  pr_avatar_url: string | null;
+  pr_role: string;
+}
+
+/** Timestamps through the column's own mapper: the same Date drizzle's typed select gives. */
+const toDate = (value: string | Date): Date =>
+  chatSessions.createdAt.mapFromDriverValue(value as string) as Date;
+
+function rawProfile(
+  id: string | null,
+  firstName: string | null,
+  lastName: string | null,
+  avatarUrl: string | null,
+  role: string,
+): ProfileRow[] {
+  return id === null ? [] : [{ id, firstName, lastName, avatarUrl, role: toRole(role) }];
+}
+
+function fromRawListRow(r: RawListRow, id: string): SessionListItem {
+  return {
+    session: {
+      id,
+      bookingId: r.booking_id,
+      sessionType: r.session_type as SessionRow['sessionType'],
+      status: r.status as SessionRow['status'],
+      lastSeq: Number(r.last_seq),
+      lastMessageAt: r.last_message_at === null ? null : toDate(r.last_message_at),
+      createdAt: toDate(r.created_at),
+    },
+    viewerLastReadSeq: r.viewer_last_read_seq === null ? null : Number(r.viewer_last_read_seq),
+    lastMessage:
+      r.m_id === null
+        ? null
+        : {
+            id: r.m_id,
+            seq: Number(r.m_seq),
+            senderId: r.m_sender_id,
+            type: r.m_type as MessageRow['type'],
+            content: r.m_content,
+            createdAt: toDate(r.m_created_at),
+          },
+    participantIds: r.participant_ids,
+    booking:
+      r.b_id === null
+        ? null
+        : {
+            id: r.b_id,
+            clientId: r.b_client_id,
+            readerId: r.b_reader_id,
+            serviceId: r.b_service_id,
+            status: r.b_status,
+            scheduledAt: r.b_scheduled_at === null ? null : toDate(r.b_scheduled_at),
+            service: r.sv_id === null ? null : { id: r.sv_id, name: r.sv_name, type: r.sv_type },
+            profiles: [
+              ...rawProfile(r.pc_id, r.pc_first_name, r.pc_last_name, r.pc_avatar_url, r.pc_role),
+              ...rawProfile(r.pr_id, r.pr_first_name, r.pr_last_name, r.pr_avatar_url, r.pr_role),
+            ],
+          },
+  };
 }
 
 const toSession = (r: typeof chatSessions.$inferSelect): SessionRow => ({
@@ -144,95 +258,69 @@ export function createSessionsRepository(db: Executor) {
       return rows.map((r) => ({ ...r, lastReadSeq: Number(r.lastReadSeq) }));
     },
 
-    async participantsOf(sessionIds: readonly string[]): Promise<ParticipantRow[]> {
-      if (sessionIds.length === 0) return [];
-      const rows = await db
-        .select()
-        .from(chatParticipants)
-        .where(inArray(chatParticipants.sessionId, [...sessionIds]))
-        .orderBy(chatParticipants.joinedAt, chatParticipants.userId);
-      return rows.map((r) => ({ ...r, lastReadSeq: Number(r.lastReadSeq) }));
-    },
-
+    /**
+     * One page of a session list with everything the list shows, in ONE statement (one round
+     * trip instead of five): the total, and per listed session the viewer's cursor, the last
+     * message, the participants, the booking with its service and both parties' profiles. The
+     * total is its own subquery beside the page (not `count(*) OVER ()`), so a page past the end
+     * still gets it, and the page can stop at LIMIT on the activity index (admin scope) instead
+     * of joining every session first; the lookups run for the listed rows only.
+     */
     async list(filter: SessionListFilter): Promise<{ items: SessionListItem[]; total: number }> {
       const conditions: SQL[] = [];
-      if (filter.status) conditions.push(eq(chatSessions.status, filter.status));
-      if (filter.bookingId) conditions.push(eq(chatSessions.bookingId, filter.bookingId));
-      const viewer = db
-        .select()
-        .from(chatParticipants)
-        .where(eq(chatParticipants.userId, filter.viewerId))
-        .as('viewer');
-      const shape = {
-        session: chatSessions,
-        viewerLastReadSeq: viewer.lastReadSeq,
-        last: chatMessages,
-      };
-      // The newest message is the one at last_seq: one unique-index probe per listed session.
-      const lastMessageJoin = and(
-        eq(chatMessages.sessionId, chatSessions.id),
-        eq(chatMessages.seq, chatSessions.lastSeq),
-      );
-      const order = [desc(chatSessions.activityAt), desc(chatSessions.id)];
-
-      let rowsQuery: Promise<
-        Array<{
-          session: typeof chatSessions.$inferSelect;
-          viewerLastReadSeq: number | null;
-          last: typeof chatMessages.$inferSelect | null;
-        }>
-      >;
-      let totalQuery: Promise<Array<{ total: number }>>;
-      if (filter.memberId !== null) {
-        // "My sessions" starts from the member's participant rows (index on user_id), so its cost
-        // follows the user's own session count, not the size of the whole table.
-        const where = and(eq(viewer.userId, filter.memberId), ...conditions);
-        rowsQuery = db
-          .select(shape)
-          .from(viewer)
-          .innerJoin(chatSessions, eq(chatSessions.id, viewer.sessionId))
-          .leftJoin(chatMessages, lastMessageJoin)
-          .where(where)
-          .orderBy(...order)
-          .limit(filter.limit)
-          .offset(filter.offset);
-        totalQuery = db
-          .select({ total: count() })
-          .from(viewer)
-          .innerJoin(chatSessions, eq(chatSessions.id, viewer.sessionId))
-          .where(where);
-      } else {
-        const where = conditions.length > 0 ? and(...conditions) : undefined;
-        rowsQuery = db
-          .select(shape)
-          .from(chatSessions)
-          .leftJoin(viewer, eq(viewer.sessionId, chatSessions.id))
-          .leftJoin(chatMessages, lastMessageJoin)
-          .where(where)
-          .orderBy(...order)
-          .limit(filter.limit)
-          .offset(filter.offset);
-        totalQuery = db.select({ total: count() }).from(chatSessions).where(where);
-      }
-      const [rows, totals] = await Promise.all([rowsQuery, totalQuery]);
-
-      return {
-        total: Number(totals[0]?.total ?? 0),
-        items: rows.map((r) => ({
-          session: toSession(r.session),
-          viewerLastReadSeq: r.viewerLastReadSeq === null ? null : Number(r.viewerLastReadSeq),
-          lastMessage: r.last
-            ? {
-                id: r.last.id,
-                seq: Number(r.last.seq),
-                senderId: r.last.senderId,
-                type: r.last.type as MessageRow['type'],
-                content: r.last.deletedAt ? null : r.last.content,
-                createdAt: r.last.createdAt,
-              }
-            : null,
-        })),
-      };
+      if (filter.status) conditions.push(sql`s.status = ${filter.status}`);
+      if (filter.bookingId) conditions.push(sql`s.booking_id = ${filter.bookingId}::uuid`);
+      // "Mine" starts from the viewer's participant rows (index on user_id), so its cost follows
+      // the user's own session count, not the size of the whole table.
+      const source =
+        filter.scope === 'mine'
+          ? sql`chat_participants v JOIN chat_sessions s ON s.id = v.session_id`
+          : sql`chat_sessions s LEFT JOIN chat_participants v
+                  ON v.session_id = s.id AND v.user_id = ${filter.viewerId}::uuid`;
+      if (filter.scope === 'mine') conditions.unshift(sql`v.user_id = ${filter.viewerId}::uuid`);
+      const where = conditions.length > 0 ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``;
+      // The admin count needs no viewer join (it can only match one row per session).
+      const countSource = filter.scope === 'mine' ? source : sql`chat_sessions s`;
+      const result = await db.execute(sql`
+        SELECT t.total, p.*
+        FROM (SELECT count(*) AS total FROM ${countSource} ${where}) AS t
+        LEFT JOIN LATERAL (
+          SELECT s.id, s.booking_id, s.session_type, s.status, s.last_seq, s.last_message_at,
+                 s.created_at, s.activity_at, s.viewer_last_read_seq,
+                 m.id AS m_id, m.seq AS m_seq, m.sender_id AS m_sender_id, m.type AS m_type,
+                 CASE WHEN m.deleted_at IS NULL THEN m.content END AS m_content,
+                 m.created_at AS m_created_at,
+                 ARRAY(SELECT cp.user_id::text FROM chat_participants cp
+                       WHERE cp.session_id = s.id
+                       ORDER BY cp.joined_at, cp.user_id) AS participant_ids,
+                 b.id AS b_id, b.status AS b_status, b.scheduled_at AS b_scheduled_at,
+                 b.client_id AS b_client_id, b.reader_id AS b_reader_id,
+                 b.service_id AS b_service_id,
+                 sv.id AS sv_id, sv.name AS sv_name, sv.type AS sv_type,
+                 pc.id AS pc_id, pc.first_name AS pc_first_name, pc.last_name AS pc_last_name,
+                 pc.avatar_url AS pc_avatar_url, pc.role AS pc_role,
+                 pr.id AS pr_id, pr.first_name AS pr_first_name, pr.last_name AS pr_last_name,
+                 pr.avatar_url AS pr_avatar_url, pr.role AS pr_role
+          FROM (
+            SELECT s.id, s.booking_id, s.session_type, s.status, s.last_seq, s.last_message_at,
+                   s.created_at, s.activity_at, v.last_read_seq AS viewer_last_read_seq
+            FROM ${source} ${where}
+            ORDER BY s.activity_at DESC, s.id DESC
+            LIMIT ${filter.limit} OFFSET ${filter.offset}
+          ) AS s
+          -- The newest message is the one at last_seq: one unique-index probe per listed session.
+          LEFT JOIN chat_messages m ON m.session_id = s.id AND m.seq = s.last_seq
+          LEFT JOIN bookings b ON b.id = s.booking_id
+          LEFT JOIN services sv ON sv.id = b.service_id
+          LEFT JOIN profiles pc ON pc.id = b.client_id
+          LEFT JOIN profiles pr ON pr.id = b.reader_id
+        ) AS p ON true
+        ORDER BY p.activity_at DESC, p.id DESC`);
+      const rows = (result as unknown as { rows: RawListRow[] }).rows;
+      const items: SessionListItem[] = [];
+      // A page past the end is the count's row alone, joined to nothing (id null).
+      for (const r of rows) if (r.id !== null) items.push(fromRawListRow(r, r.id));
+      return { total: Number(rows[0]?.total ?? 0), items };
     },
 
     /**

@@ -49,14 +49,14 @@ export function createSessionsService({ store, bus, rateLimiter }: SessionsServi
         });
       }
       const { items, total } = await repos.sessions.list({
-        memberId: input.scope === 'all' ? null : actor.id,
+        scope: input.scope,
         viewerId: actor.id,
         status: input.status === 'all' ? null : input.status,
         bookingId: input.booking_id,
         limit: input.limit,
         offset: (input.page - 1) * input.limit,
       });
-      const sessions = await presentSummaries(repos, items);
+      const sessions = items.map(presentSummary);
       return {
         sessions,
         pagination: {
@@ -199,25 +199,17 @@ export function toProfile(p: ProfileRow): TProfile {
   };
 }
 
-async function presentSummaries(
-  repos: Repositories,
-  items: readonly SessionListItem[],
-): Promise<TChatSessionSummary[]> {
-  const sessionIds = items.map((i) => i.session.id);
-  const bookingIds = items.flatMap((i) => (i.session.bookingId ? [i.session.bookingId] : []));
-  const [participants, bookings] = await Promise.all([
-    repos.sessions.participantsOf(sessionIds),
-    repos.bookings.findWithServices(bookingIds),
-  ]);
-  const profiles = await profileMap(
-    repos,
-    bookings.flatMap((b) => [b.clientId, b.readerId]),
-  );
-  const bookingById = new Map(bookings.map((b) => [b.id, b]));
-
-  return items.map(({ session, viewerLastReadSeq, lastMessage }) => ({
+/** A listed session: the list statement already fetched everything it shows. */
+function presentSummary({
+  session,
+  viewerLastReadSeq,
+  lastMessage,
+  participantIds,
+  booking,
+}: SessionListItem): TChatSessionSummary {
+  return {
     ...sessionCore(session),
-    participants: participants.filter((p) => p.sessionId === session.id).map((p) => p.userId),
+    participants: participantIds,
     unread_count: unreadCount(session, viewerLastReadSeq),
     last_message: lastMessage
       ? {
@@ -229,11 +221,8 @@ async function presentSummaries(
           created_at: lastMessage.createdAt.toISOString(),
         }
       : null,
-    bookings: bookingEmbed(
-      session.bookingId ? bookingById.get(session.bookingId) : undefined,
-      profiles,
-    ),
-  }));
+    bookings: booking ? bookingEmbed(booking, booking.profiles.map(toProfile)) : null,
+  };
 }
 
 export async function presentDetail(
@@ -268,7 +257,15 @@ export async function presentDetail(
           created_at: last.createdAt.toISOString(),
         }
       : null,
-    bookings: bookingEmbed(booking, profiles),
+    bookings: booking
+      ? bookingEmbed(
+          booking,
+          [booking.clientId, booking.readerId].flatMap((id) => {
+            const p = profiles.get(id);
+            return p ? [toProfile(p)] : [];
+          }),
+        )
+      : null,
     participant_profiles: participants.flatMap((p) => {
       const profile = profiles.get(p.userId);
       return profile ? [toProfile(profile)] : [];
@@ -279,7 +276,7 @@ export async function presentDetail(
   };
 }
 
-function sessionCore(session: SessionRow) {
+function sessionCore(session: SessionListItem['session']) {
   return {
     id: session.id,
     booking_id: session.bookingId,
@@ -296,7 +293,10 @@ function sessionCore(session: SessionRow) {
  * message, so everything after the cursor is someone else's: the count is a subtraction, the
  * same cost at any history length.
  */
-function unreadCount(session: SessionRow, viewerLastReadSeq: number | null): number {
+function unreadCount(
+  session: Pick<SessionRow, 'lastSeq'>,
+  viewerLastReadSeq: number | null,
+): number {
   if (viewerLastReadSeq === null) return 0;
   return Math.max(0, session.lastSeq - viewerLastReadSeq);
 }
@@ -309,8 +309,8 @@ async function profileMap(
   return new Map(rows.map((p) => [p.id, p]));
 }
 
-function bookingEmbed(booking: BookingWithService | undefined, profiles: Map<string, ProfileRow>) {
-  if (!booking) return null;
+/** `profiles`: the client's, then the reader's (each when it exists). */
+function bookingEmbed(booking: BookingWithService, profiles: TProfile[]) {
   return {
     id: booking.id,
     status: booking.status,
@@ -318,9 +318,6 @@ function bookingEmbed(booking: BookingWithService | undefined, profiles: Map<str
     client_id: booking.clientId,
     reader_id: booking.readerId,
     services: booking.service,
-    profiles: [booking.clientId, booking.readerId].flatMap((id) => {
-      const p = profiles.get(id);
-      return p ? [toProfile(p)] : [];
-    }),
+    profiles,
   };
 }

@@ -12,6 +12,7 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppServices } from '../../app-services.js';
 import { requireActor } from './context.js';
+import { fastSuccessSerializer } from './fast-serializer.js';
 import { errorResponses } from './http-errors.js';
 
 const security = [{ bearerAuth: [] }];
@@ -30,6 +31,8 @@ export const sessionsRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = 
         querystring: ZListSessionsRequest,
         response: { 200: successEnvelope(ZListSessionsResponse), ...errorResponses },
       },
+      // The busiest large answer (up to 100 sessions with their bookings and profiles).
+      serializerCompiler: fastSuccessSerializer,
     },
     async (request) => {
       const actor = await requireActor(services, request);

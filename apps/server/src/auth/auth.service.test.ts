@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import type { ProfileRow } from '../domain/types.js';
+import { ChatError } from '../errors.js';
+import type { ProfilesRepository } from '../repositories/profiles.repository.js';
+import { createAuthService, PROFILE_CACHE_TTL_MS } from './auth.service.js';
+import { createSecretVerifier, signUserToken, type TokenVerifier } from './token-verifier.js';
+
+const USER = '00000000-0000-4000-8000-00000000000a';
+const SECRET = 'auth-service-test-secret-long-enough-for-hs256';
+
+/** A clock the test moves by hand. */
+function clock(start = Date.UTC(2025, 0, 1)) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+/** A profiles table the test edits, counting reads. */
+function profilesTable(rows: ProfileRow[]) {
+  const table = new Map(rows.map((r) => [r.id, { ...r }]));
+  let reads = 0;
+  const repo = {
+    findById: async (id: string) => {
+      reads += 1;
+      const row = table.get(id);
+      return row ? { ...row } : null;
+    },
+  } as unknown as ProfilesRepository;
+  return { table, repo, reads: () => reads };
+}
+
+const passThrough: TokenVerifier = {
+  verify: async (token) => ({ userId: token, expiresAt: undefined }),
+};
+
+const profile = (role: ProfileRow['role']): ProfileRow => ({
+  id: USER,
+  firstName: 'Sam',
+  lastName: null,
+  avatarUrl: null,
+  role,
+});
+
+describe('authentication profile cache', () => {
+  it('a role change takes effect once the profile cache time has passed, not later', async () => {
+    const time = clock();
+    const profiles = profilesTable([profile('admin')]);
+    const auth = createAuthService(passThrough, profiles.repo, { now: time.now });
+
+    expect((await auth.authenticate(USER)).actor.role).toBe('admin');
+    expect((await auth.authenticate(USER)).actor.role).toBe('admin');
+    expect(profiles.reads()).toBe(1);
+
+    const demoted = profiles.table.get(USER);
+    if (demoted) demoted.role = 'client';
+    time.advance(PROFILE_CACHE_TTL_MS - 1);
+    expect((await auth.authenticate(USER)).actor.role).toBe('admin');
+    time.advance(1);
+    expect((await auth.authenticate(USER)).actor.role).toBe('client');
+    expect(profiles.reads()).toBe(2);
+  });
+
+  it('a deleted profile is refused once the cache time has passed; unknown users are never cached', async () => {
+    const time = clock();
+    const profiles = profilesTable([]);
+    const auth = createAuthService(passThrough, profiles.repo, { now: time.now });
+    await expect(auth.authenticate(USER)).rejects.toThrow('Unknown user');
+    profiles.table.set(USER, profile('reader'));
+    expect((await auth.authenticate(USER)).actor.role).toBe('reader');
+
+    profiles.table.delete(USER);
+    time.advance(PROFILE_CACHE_TTL_MS);
+    await expect(auth.authenticate(USER)).rejects.toThrow('Unknown user');
+  });
+
+  it('every request still verifies its token: a refused token is refused with a cached profile', async () => {
+    const profiles = profilesTable([profile('client')]);
+    const verifier: TokenVerifier = {
+      verify: async (token) => {
+        if (token !== 'good') throw new ChatError('AUTHENTICATION_REQUIRED', 'Invalid token');
+        return { userId: USER, expiresAt: undefined };
+      },
+    };
+    const auth = createAuthService(verifier, profiles.repo);
+    await auth.authenticate('good');
+    await expect(auth.authenticate('forged')).rejects.toThrow('Invalid token');
+  });
+
+  it('profileCacheTtlMs 0 reads the profile on every request', async () => {
+    const profiles = profilesTable([profile('client')]);
+    const auth = createAuthService(passThrough, profiles.repo, { profileCacheTtlMs: 0 });
+    await auth.authenticate(USER);
+    await auth.authenticate(USER);
+    expect(profiles.reads()).toBe(2);
+  });
+});
+
+describe('HS256 verdicts remembered until the token expires', () => {
+  it('a remembered token is refused from its exp on, as jose refuses it', async () => {
+    const time = clock(Date.now());
+    const verifier = createSecretVerifier(SECRET, time.now);
+    const { token, expiresAt } = await signUserToken(SECRET, USER, 60);
+    expect((await verifier.verify(token)).userId).toBe(USER);
+    // `exp` is in whole seconds.
+    const exp = Math.floor(expiresAt.getTime() / 1000) * 1000;
+    time.advance(exp - time.now() - 1);
+    expect((await verifier.verify(token)).userId).toBe(USER);
+    time.advance(1);
+    await expect(verifier.verify(token)).rejects.toThrow('Token expired');
+  });
+
+  it('a token that differs by one character from a remembered one is verified on its own', async () => {
+    const verifier = createSecretVerifier(SECRET);
+    const { token } = await signUserToken(SECRET, USER, 60);
+    await verifier.verify(token);
+    // The signature's first character (the last one partly encodes padding bits only).
+    const at = token.lastIndexOf('.') + 1;
+    const changed = token[at] === 'A' ? 'B' : 'A';
+    await expect(
+      verifier.verify(`${token.slice(0, at)}${changed}${token.slice(at + 1)}`),
+    ).rejects.toThrow('Invalid token');
+    const other = await signUserToken('another-secret-that-is-long-enough-0123456789', USER, 60);
+    await expect(verifier.verify(other.token)).rejects.toThrow('Invalid token');
+  });
+});
