@@ -345,6 +345,17 @@ describe('GET /api/chat/sessions', () => {
     expect(list[0].id).toBe(first.id);
   });
 
+  it('orders by the exact time of the last message, also within one second', async () => {
+    const { client, sessions } = await clientWithSessions(4);
+    // Written to in this order, all within a few milliseconds.
+    const order = [sessions[2], sessions[0], sessions[3], sessions[1]];
+    for (const session of order) await t.factory.message(client, session?.id ?? '', 'x');
+    const list = (await rest(t.app, client).get('/api/chat/sessions')).json().data.sessions;
+    expect(list.slice(0, 4).map((s: { id: string }) => s.id)).toEqual(
+      [...order].reverse().map((s) => s?.id),
+    );
+  });
+
   it('status filter: active by default, closed and all on request', async () => {
     const { client, sessions } = await clientWithSessions(2);
     const [open, closed] = sessions;

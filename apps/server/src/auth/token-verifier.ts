@@ -1,5 +1,4 @@
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
-import { LRUCache } from 'lru-cache';
 import { ChatError } from '../errors.js';
 
 export interface VerifiedToken {
@@ -37,45 +36,17 @@ function authError(error: unknown): ChatError {
   return new ChatError('AUTHENTICATION_REQUIRED', message, { cause: error });
 }
 
-/** Most tokens whose HS256 verdict is remembered (a few hundred bytes each). */
-const VERIFIED_TOKENS_MAX = 10_000;
-/** A token without `exp` never expires for jose; its verdict is still kept only this long. */
-const NO_EXPIRY_KEEP_MS = 3_600_000;
-
-/**
- * HS256 with Supabase's (legacy) JWT secret. A token that verified is remembered, keyed by the
- * whole token, until its `exp`: with one fixed secret the verdict on a given token can only
- * change when it expires (jose refuses it from the second `exp` on, and so does the cache), so
- * repeat requests skip the HMAC and the claim checks without accepting anything jose would
- * refuse. Refusals are not remembered. (Tokens checked against a JWKS are not: a key removed
- * in a rotation must stop its tokens at once.)
- */
-export function createSecretVerifier(secret: string, now: () => number = Date.now): TokenVerifier {
+/** HS256 with Supabase's (legacy) JWT secret. */
+export function createSecretVerifier(secret: string): TokenVerifier {
   const key = new TextEncoder().encode(secret);
-  const verified = new LRUCache<string, VerifiedToken>({
-    max: VERIFIED_TOKENS_MAX,
-    ttl: NO_EXPIRY_KEEP_MS,
-    perf: { now },
-    ttlResolution: 0,
-  });
   return {
     async verify(token) {
-      const known = verified.get(token);
-      if (known) return known;
       try {
         const { payload } = await jwtVerify(token, key, {
           algorithms: ['HS256'],
           audience: AUDIENCE,
-          currentDate: new Date(now()),
         });
-        const result = toVerified(payload);
-        // Kept until its own `exp` (never past it), or an hour for a token without one.
-        // (lru-cache answers while an entry's age is <= ttl: the last kept millisecond is the
-        // one before `exp`, from which jose refuses.)
-        const ttl =
-          result.expiresAt === undefined ? NO_EXPIRY_KEEP_MS : result.expiresAt * 1000 - now() - 1;
-        if (ttl > 0) verified.set(token, result, { ttl });
-        return result;
+        return toVerified(payload);
       } catch (error) {
         throw authError(error);
       }

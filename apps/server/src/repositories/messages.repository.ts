@@ -150,7 +150,9 @@ const APPEND_BATCH_SQL = `
   ),
   reserved AS (
     UPDATE chat_sessions s
-    SET last_seq = s.last_seq + w.c, last_message_at = now(), activity_at = now()
+    SET last_seq = s.last_seq + w.c, last_message_at = now(),
+        -- Whole seconds (see ACTIVITY_NOW in sessions.repository.ts): keeps the update HOT.
+        activity_at = greatest(s.activity_at, date_trunc('second', now()))
     FROM wanted w, locked l
     WHERE s.id = w.session_id AND s.id = l.id AND s.status = 'active'
     RETURNING s.id, s.last_seq - w.c AS base, s.last_message_at AS at

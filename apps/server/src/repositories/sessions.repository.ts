@@ -158,6 +158,13 @@ const toSession = (r: typeof chatSessions.$inferSelect): SessionRow => ({
   createdBy: r.createdBy,
 });
 
+/**
+ * `activity_at` (the session list's indexed sort key) moves in whole seconds, so the many
+ * commits to a busy session within one second leave it unchanged and their row updates stay HOT
+ * (see migration 0002). The list breaks ties within a second by the exact time.
+ */
+export const ACTIVITY_NOW = sql`greatest(${chatSessions.activityAt}, date_trunc('second', now()))`;
+
 export function createSessionsRepository(db: Executor) {
   // Concurrent lookups on the pool share a query (see coalesce.ts).
   const pooled = isPooled(db);
@@ -192,7 +199,7 @@ export function createSessionsRepository(db: Executor) {
       .set({
         lastSeq: sql`${chatSessions.lastSeq} + ${count}`,
         lastMessageAt: sql`now()`,
-        activityAt: sql`now()`,
+        activityAt: ACTIVITY_NOW,
       })
       .where(and(eq(chatSessions.id, sessionId), eq(chatSessions.status, 'active')))
       .returning({ lastSeq: chatSessions.lastSeq, at: chatSessions.lastMessageAt });
@@ -305,7 +312,7 @@ export function createSessionsRepository(db: Executor) {
             SELECT s.id, s.booking_id, s.session_type, s.status, s.last_seq, s.last_message_at,
                    s.created_at, s.activity_at, v.last_read_seq AS viewer_last_read_seq
             FROM ${source} ${where}
-            ORDER BY s.activity_at DESC, s.id DESC
+            ORDER BY s.activity_at DESC, coalesce(s.last_message_at, s.created_at) DESC, s.id DESC
             LIMIT ${filter.limit} OFFSET ${filter.offset}
           ) AS s
           -- The newest message is the one at last_seq: one unique-index probe per listed session.
@@ -315,7 +322,7 @@ export function createSessionsRepository(db: Executor) {
           LEFT JOIN profiles pc ON pc.id = b.client_id
           LEFT JOIN profiles pr ON pr.id = b.reader_id
         ) AS p ON true
-        ORDER BY p.activity_at DESC, p.id DESC`);
+        ORDER BY p.activity_at DESC, coalesce(p.last_message_at, p.created_at) DESC, p.id DESC`);
       const rows = (result as unknown as { rows: RawListRow[] }).rows;
       const items: SessionListItem[] = [];
       // A page past the end is the count's row alone, joined to nothing (id null).
@@ -364,7 +371,7 @@ export function createSessionsRepository(db: Executor) {
         .set({
           lastSeq: sql`${chatSessions.lastSeq} + v.n`,
           lastMessageAt: sql`now()`,
-          activityAt: sql`now()`,
+          activityAt: ACTIVITY_NOW,
         })
         .from(sql`(${counts}) AS v(id, n)`)
         .where(and(eq(chatSessions.id, sql`v.id`), eq(chatSessions.status, 'active')))
