@@ -134,6 +134,8 @@ export async function runSend(): Promise<BenchOutput> {
     const pgbench: PgbenchResult[] = [];
     const chatCpu: Cpu[] = [];
     const relayCpu: number[] = [];
+    // PostgreSQL's own CPU while pgbench runs: its cost per one-row transaction.
+    const pgbenchPostgresCores: number[] = [];
     const metricsBefore = await scrapeMetrics(server.url);
     for (let round = 1; round <= ROUNDS; round++) {
       log(`send: round ${round}/${ROUNDS}: bare relay, closed loop`);
@@ -169,7 +171,10 @@ export async function runSend(): Promise<BenchOutput> {
       log(
         `send: round ${round}/${ROUNDS}: pgbench, ${PGBENCH_CLIENTS} clients, one row per transaction`,
       );
+      const pg0 = postgresCpuSeconds();
+      const pt0 = Date.now();
       pgbench.push(await runPgbench(db.name, script, PGBENCH_CLIENTS, PGBENCH_S));
+      pgbenchPostgresCores.push((postgresCpuSeconds() - pg0) / ((Date.now() - pt0) / 1000));
       const lastRelay = relayTrials.at(-1);
       log(
         `send: round ${round}: relay ${fmt(lastRelay?.deliveredPerS ?? 0, 0)} deliveries/s, service ${fmt(last?.ackedPerS ?? 0, 0)} acks/s ${fmt(last?.deliveredPerS ?? 0, 0)} deliveries/s, pgbench ${fmt(pgbench.at(-1)?.tps ?? 0, 0)} tps`,
@@ -277,9 +282,11 @@ export async function runSend(): Promise<BenchOutput> {
       machineBusyPct: median(chatCpu.map((c) => c.machineBusyPct)),
       relayServerCores: median(relayCpu),
       databaseTransactionsPerMessage: median(chatCpu.map((c) => c.transactionsPerMessage)),
+      pgbenchPostgresCores: median(pgbenchPostgresCores),
     };
     const notes = [
       `CPU during the service's closed-loop trials (cores): server ${fmt(cpu.serverCores, 2)} (kernel ${fmt(cpu.serverSystemCores, 2)}), all postgres processes ${fmt(cpu.postgresCores, 2)}, load generator ${fmt(cpu.loadgenCores, 2)}; machine ${fmt(cpu.machineBusyPct, 0)}% busy (the bare relay used ${fmt(cpu.relayServerCores, 2)} cores for ${fmt(relayDeliveries, 0)} deliveries/s). Server CPU per message: ${fmt((cpu.serverCores / chatAcks) * 1000, 3)} ms vs relay ${fmt((cpu.relayServerCores / relayDeliveries) * 1000, 3)} ms; ${fmt(cpu.databaseTransactionsPerMessage, 3)} database transactions per message`,
+      `PostgreSQL CPU per committed row: ${fmt((cpu.postgresCores / chatAcks) * 1000, 3)} ms per message sent vs ${fmt((cpu.pgbenchPostgresCores / pgTps) * 1000, 3)} ms per pgbench transaction (${fmt(cpu.pgbenchPostgresCores / pgTps / (cpu.postgresCores / chatAcks), 1)}x less with the group commit; pgbench used ${fmt(cpu.pgbenchPostgresCores, 2)} PostgreSQL cores)`,
       `Repository time per operation (mean ms x calls, closed-loop rounds): ${ops
         .slice(0, 8)
         .map(
