@@ -77,6 +77,55 @@ describe('voice notes', () => {
     expect(seen.json().data.messages[0].id).toBe(res.body.data.id);
   });
 
+  it('an upload sent again with the same client id answers 200 with the stored message; one file, one message', async () => {
+    const { client, reader, sessionId } = await t.factory.bookingChat();
+    const id = crypto.randomUUID();
+    const send = () =>
+      upload(
+        client,
+        '/api/chat/voice-notes',
+        form(
+          { id, session_id: sessionId },
+          { field: 'voice_note', name: 'note.wav', data: wavOf(1), type: 'audio/wav' },
+        ),
+      );
+    const first = await send();
+    expect(first.status).toBe(201);
+    expect(first.body.data.id).toBe(id);
+    // The answer was lost; the client sends it again, twice at once.
+    const retries = await Promise.all([send(), send()]);
+    for (const retry of retries) {
+      expect(retry.status).toBe(200);
+      expect(retry.body.data).toEqual(
+        expect.objectContaining({ id, seq: first.body.data.seq, type: 'voice' }),
+      );
+    }
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/api/chat/messages?session_id=${sessionId}`,
+      headers: reader.auth,
+    });
+    expect(list.json().data.messages.map((m: { id: string }) => m.id)).toEqual([id]);
+    const stored = await readdir(join(t.config.dataDir, 'files', sessionId));
+    expect(stored).toEqual([id]);
+    const tmp = await readdir(join(t.config.dataDir, 'tmp', 'uploads')).catch(() => []);
+    expect(tmp).toEqual([]);
+
+    // Someone else's id is refused, and nothing of their upload is kept.
+    const other = await t.factory.bookingChat();
+    const taken = await upload(
+      other.client,
+      '/api/chat/files',
+      form(
+        { id, session_id: other.sessionId },
+        { field: 'file', name: 'doc.pdf', data: pdfDocument(), type: 'application/pdf' },
+      ),
+    );
+    expect(taken.status).toBe(400);
+    expect(taken.body.code).toBe('VALIDATION_ERROR');
+    expect(await storedNothing(other.sessionId, other.client)).toBe(true);
+  });
+
   it('refuses a PDF sent as a voice note, and audio sent as a file', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const a = await upload(

@@ -137,6 +137,11 @@ export type TReactionChange = z.infer<typeof ZReactionChange>;
 
 /** Multipart fields of `POST /api/chat/voice-notes` (the file part is `voice_note`). */
 export const ZVoiceNoteFields = z.object({
+  /**
+   * Client-made message id (optional): sending the upload again with the same id (its answer
+   * was lost) answers 200 with the stored message and stores nothing twice.
+   */
+  id: ZId.optional(),
   session_id: ZId,
   /** Seconds, as the client measured; a hint only, the server reads the audio. */
   duration: z.coerce.number().min(0).max(3600).optional(),
@@ -144,6 +149,8 @@ export const ZVoiceNoteFields = z.object({
 
 /** Multipart fields of `POST /api/chat/files` (the file part is `file`). */
 export const ZFileUploadFields = z.object({
+  /** Client-made message id (optional): a retry with the same id answers 200, stores nothing. */
+  id: ZId.optional(),
   session_id: ZId,
   caption: z.string().max(MAX_MESSAGE_CHARS).optional(),
 });

@@ -22,9 +22,10 @@ import {
   authorizeSession,
   type RosterCache,
 } from './access.policy.js';
-import type { Committed, MessageCommitter } from './message-committer.js';
+import { type Committed, DuplicateMessageId, type MessageCommitter } from './message-committer.js';
 import { type FileUrls, presentCommitted } from './message-view.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { findStoredRetry } from './stored-retry.js';
 
 export interface FilesServiceDeps {
   store: Store;
@@ -48,6 +49,8 @@ export interface UploadGrant {
 
 /** An upload spooled to a temporary file by the transport (within the size limit). */
 export interface SpooledUpload {
+  /** Client-made message id: a retry with it answers the stored message (`created: false`). */
+  id?: string | undefined;
   endpoint: UploadEndpoint;
   sessionId: string;
   tempPath: string;
@@ -119,7 +122,7 @@ export function createFilesService(deps: FilesServiceDeps) {
     actor: Actor,
     upload: SpooledUpload,
     transport: Transport,
-  ): Promise<TChatMessage> {
+  ): Promise<{ message: TChatMessage; created: boolean }> {
     let grant = upload.grant;
     if (grant && grant.sessionId !== upload.sessionId) {
       // A second session_id field changed the target after the first was cleared.
@@ -127,6 +130,24 @@ export function createFilesService(deps: FilesServiceDeps) {
       grant = undefined;
     }
     grant ??= await authorizeUpload(actor, upload.sessionId, upload.endpoint);
+    const cleared = grant;
+    // A retry of an upload already stored (same client id): its message, nothing stored again,
+    // nothing counted. (Checked before the scan: a retry costs no pipeline work.)
+    const storedRetry = async () => {
+      try {
+        const message =
+          upload.id === undefined
+            ? null
+            : await findStoredRetry(repos, deps.fileUrls, upload.id, actor, upload.sessionId);
+        if (message) await rateLimiter.refund(budgetOf(cleared.endpoint), actor.id);
+        return message;
+      } catch (error) {
+        await rateLimiter.refund(budgetOf(cleared.endpoint), actor.id);
+        throw error;
+      }
+    };
+    const retried = await storedRetry();
+    if (retried) return { message: retried, created: false };
 
     const bytes = { path: upload.tempPath, content: upload.content };
     if (!bytes.content) await upload.written;
@@ -141,7 +162,7 @@ export function createFilesService(deps: FilesServiceDeps) {
       });
     }
 
-    const messageId = randomUUID();
+    const messageId = upload.id ?? randomUUID();
     const fileName = displayFileName(
       upload.originalName,
       `${upload.endpoint === 'voice' ? 'voice_note' : 'file'}.${kind.format}`,
@@ -204,6 +225,11 @@ export function createFilesService(deps: FilesServiceDeps) {
       });
     } catch (error) {
       await blobStore.delete(stored).catch(() => {});
+      if (error instanceof DuplicateMessageId) {
+        // The same upload retried at once: the other request stored it first.
+        const winner = await storedRetry();
+        if (winner) return { message: winner, created: false };
+      }
       throw error;
     } finally {
       await Promise.all(cleanup.map((path) => rm(path, { force: true })));
@@ -232,7 +258,7 @@ export function createFilesService(deps: FilesServiceDeps) {
       transport,
       requestId: actor.requestId,
     });
-    return message;
+    return { message, created: true };
   }
 
   return {
@@ -260,7 +286,7 @@ export function createFilesService(deps: FilesServiceDeps) {
       actor: Actor,
       upload: SpooledUpload,
       transport: Transport,
-    ): Promise<TChatMessage> {
+    ): Promise<{ message: TChatMessage; created: boolean }> {
       try {
         return await storeChecked(actor, upload, transport);
       } finally {

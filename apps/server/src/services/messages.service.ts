@@ -11,7 +11,7 @@ import {
 } from '@chat/contracts';
 import type { z } from 'zod';
 import type { EventBus, Transport } from '../bus/bus.js';
-import type { Actor, MessageRow, ParticipantRow } from '../domain/types.js';
+import type { Actor, ParticipantRow } from '../domain/types.js';
 import { ChatError } from '../errors.js';
 import { type BlobStore, thumbnailKey } from '../media/blob-store.js';
 import type { Store } from '../repositories/store.js';
@@ -19,6 +19,7 @@ import { authorizeFromRoster, authorizeSession, type RosterCache } from './acces
 import { type Committed, DuplicateMessageId, type MessageCommitter } from './message-committer.js';
 import { type FileUrls, presentCommitted, presentMessages } from './message-view.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { findStoredRetry } from './stored-retry.js';
 
 export interface MessagesServiceDeps {
   store: Store;
@@ -60,29 +61,14 @@ export function createMessagesService({
     return message;
   }
 
-  /** The same client id again: the stored message if it is the caller's, else a refusal. */
-  function assertSameSender(existing: MessageRow, actor: Actor, sessionId: string) {
-    if (existing.senderId !== actor.id || existing.sessionId !== sessionId) {
-      throw new ChatError('VALIDATION_ERROR', 'Message id already in use', {
-        details: ['id: already used by another message'],
-      });
-    }
-  }
-
-  /**
-   * The stored message of a repeated client id (a retry): the caller's own message, presented
-   * as stored, or null when the id is free; another sender's id is refused.
-   */
+  /** A repeated client id (a retry): the stored message, see `findStoredRetry`. */
   async function storedRetry(
     id: string,
     actor: Actor,
     input: { session_id: string },
   ): Promise<{ message: TChatMessage; created: false } | null> {
-    const existing = await repos.messages.findById(id);
-    if (!existing) return null;
-    assertSameSender(existing, actor, input.session_id);
-    const participants = await repos.sessions.participants(existing.sessionId);
-    return { message: await presentOne(existing.id, actor, participants), created: false };
+    const message = await findStoredRetry(repos, fileUrls, id, actor, input.session_id);
+    return message ? { message, created: false } : null;
   }
 
   return {

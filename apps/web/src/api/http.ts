@@ -205,12 +205,15 @@ export interface UploadHandle {
 export function uploadFile(
   token: string,
   kind: 'voice' | 'file',
-  fields: { session_id: string; duration?: number; caption?: string },
+  fields: { id?: string; session_id: string; duration?: number; caption?: string },
   file: Blob,
   fileName: string,
   onProgress: (fraction: number) => void,
 ): UploadHandle {
   const form = new FormData();
+  // The message id is made here: sending the same upload again (its answer was lost) stores
+  // nothing twice; the server answers with the stored message.
+  if (fields.id !== undefined) form.append('id', fields.id);
   form.append('session_id', fields.session_id);
   if (fields.duration !== undefined) form.append('duration', fields.duration.toFixed(2));
   if (fields.caption) form.append('caption', fields.caption);

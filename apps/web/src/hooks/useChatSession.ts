@@ -229,7 +229,7 @@ export function useChatSession(options: {
       const handle = uploadFile(
         token,
         source.kind,
-        { session_id: sessionId, duration: source.duration },
+        { id: item.id, session_id: sessionId, duration: source.duration },
         source.blob,
         source.fileName,
         (progress) =>
@@ -264,9 +264,11 @@ export function useChatSession(options: {
   const retryNetworkFailures = useCallback(() => {
     for (const item of stateRef.current.timeline.pending) {
       if (item.status !== 'failed' || item.error?.code !== 'NETWORK_ERROR') continue;
+      // Uploads carry their message id too, so sending one again cannot store it twice.
       if (item.type === 'text') void attemptSend(item);
+      else if (uploads.current.has(item.id)) void attemptUpload(item);
     }
-  }, [attemptSend]);
+  }, [attemptSend, attemptUpload]);
 
   // Load the session and its newest page; join the live feed; listen.
   useEffect(() => {

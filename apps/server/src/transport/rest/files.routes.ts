@@ -21,6 +21,7 @@ import { type ReceivedUpload, receiveUpload } from './multipart.js';
 
 const security = [{ bearerAuth: [] }];
 const uploadResponses = {
+  200: successEnvelope(ZChatMessage),
   201: successEnvelope(ZChatMessage),
   413: errorResponses[400],
   415: errorResponses[400],
@@ -64,11 +65,17 @@ export const filesRoutes: FastifyPluginAsyncZod<{
         if (grant) await services.files.releaseUpload(actor, grant);
         throw error;
       }
-      const fields = upload.fields as { session_id: string; duration?: number; caption?: string };
+      const fields = upload.fields as {
+        id?: string;
+        session_id: string;
+        duration?: number;
+        caption?: string;
+      };
       try {
-        const message = await services.files.storeUpload(
+        const { message, created } = await services.files.storeUpload(
           actor,
           {
+            id: fields.id,
             endpoint,
             sessionId: fields.session_id,
             tempPath: upload.tempPath,
@@ -82,7 +89,8 @@ export const filesRoutes: FastifyPluginAsyncZod<{
           },
           'rest',
         );
-        reply.code(201);
+        // A retry of a stored upload (same client id) answers 200, as a repeated message does.
+        reply.code(created ? 201 : 200);
         return { success: true as const, data: message, message: successMessage };
       } finally {
         await upload.written.catch(() => {});
