@@ -264,6 +264,24 @@ describe('two nodes on one PostgreSQL and one Redis', () => {
     expect(atOtherTab).toEqual([]);
   });
 
+  it('a message sent over REST to A ends the typing indicator of the sender typing on B', async () => {
+    const { client, reader, sessionId } = await t().factory.bookingChat();
+    const c = await connect(A, client);
+    const typist = await connect(B, reader);
+    for (const s of [c, typist]) await join(s, sessionId);
+    const started = nextEvent(c, 'user_typing', (e) => e.is_typing);
+    typist.emit('typing_start', { session_id: sessionId });
+    await started;
+    // Well before the typist's node would end it by its own 6 s timer.
+    const stopped = nextEvent(c, 'user_typing', (e) => !e.is_typing, 3_000);
+    const posted = await A.request('POST', '/api/chat/messages', reader.token, {
+      session_id: sessionId,
+      content: 'Sent from another device',
+    });
+    expect(posted.status).toBe(201);
+    expect(await stopped).toMatchObject({ user_id: reader.id, session_id: sessionId });
+  });
+
   it('a reaction on A reaches B as message_reaction_update', async () => {
     const { client, reader, sessionId } = await t().factory.bookingChat();
     const c = await connect(A, client);

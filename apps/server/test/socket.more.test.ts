@@ -305,6 +305,29 @@ describe('socket events', () => {
     expect(ack.ok && ack.data.last_seq).toBe(502);
   }, 60_000);
 
+  it('a message the typist sends over REST ends their typing indicator at once', async () => {
+    const { client, sessionId, c, r } = await joinedPair();
+    const started = nextEvent(r, 'user_typing');
+    await c.timeout(3000).emitWithAck('typing_start', { session_id: sessionId });
+    expect((await started).is_typing).toBe(true);
+    // Well before the server's own 6 s timeout would end it.
+    const stopped = nextEvent(r, 'user_typing', (e) => !e.is_typing, 2_000);
+    const sent = await t.app.inject({
+      method: 'POST',
+      url: '/api/chat/messages',
+      headers: client.auth,
+      payload: { session_id: sessionId, content: 'sent over REST' },
+    });
+    expect(sent.statusCode).toBe(201);
+    expect(await stopped).toEqual(
+      expect.objectContaining({ user_id: client.id, session_id: sessionId, is_typing: false }),
+    );
+    // Typing again is announced again (the server's state was reset, not just the event sent).
+    const again = nextEvent(r, 'user_typing', (e) => e.is_typing);
+    await c.timeout(3000).emitWithAck('typing_start', { session_id: sessionId });
+    expect((await again).user_id).toBe(client.id);
+  });
+
   it('typing in a closed session is refused, and leave stops typing', async () => {
     const { client, sessionId, c, r } = await joinedPair();
     const started = nextEvent(r, 'user_typing');

@@ -12,9 +12,23 @@ export interface FanOutLogger {
  * writes, so a message sent over REST, tRPC or the socket reaches every client the same way;
  * the adapter carries each emit to the other nodes.
  */
-export function registerGateway(io: ChatServer, bus: EventBus, logger: FanOutLogger): () => void {
+export function registerGateway(
+  io: ChatServer,
+  bus: EventBus,
+  logger: FanOutLogger,
+  /** Ends a user's typing indicator in a session on this node's sockets. */
+  endTyping: (sessionId: string, userId: string) => void = () => {},
+): () => void {
+  // Another node relays a message sent there (REST, tRPC) by a user typing on this one.
+  io.on('typing_ended', endTyping);
   const unsubscribe = [
-    bus.subscribe('message.created', ({ message, participantIds, requestId }) => {
+    bus.subscribe('message.created', ({ message, participantIds, requestId, transport }) => {
+      if (transport !== 'socket' && message.sender_id) {
+        // A message sent another way than the typing socket still means typing is over (the
+        // socket's own send_message ends it there), on this node and on the others.
+        endTyping(message.session_id, message.sender_id);
+        io.serverSideEmit('typing_ended', message.session_id, message.sender_id);
+      }
       logger.debug(
         { reqId: requestId, sessionId: message.session_id, seq: message.seq },
         'fan-out new_message',
@@ -63,6 +77,7 @@ export function registerGateway(io: ChatServer, bus: EventBus, logger: FanOutLog
     }),
   ];
   return () => {
+    io.off('typing_ended', endTyping);
     for (const off of unsubscribe) off();
   };
 }

@@ -7,18 +7,21 @@ export interface SocketData {
   userName: string | undefined;
 }
 
-// biome-ignore lint/complexity/noBannedTypes: Socket.IO's slot for server-to-server events.
-type NoServerEvents = {};
+/** Between nodes (`serverSideEmit`, carried by the adapter). */
+export interface InterServerEvents {
+  /** A user sent a message another way than this socket (REST, tRPC): their typing is over. */
+  typing_ended: (sessionId: string, userId: string) => void;
+}
 
 export type ChatServer = Server<
   ClientToServerEvents,
   ServerToClientEvents,
-  NoServerEvents,
+  InterServerEvents,
   SocketData
 >;
 export type ChatSocket = Socket<
   ClientToServerEvents,
   ServerToClientEvents,
-  NoServerEvents,
+  InterServerEvents,
   SocketData
 >;

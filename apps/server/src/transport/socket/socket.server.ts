@@ -9,6 +9,7 @@ import type { EventBus } from '../../bus/bus.js';
 import { registerChatHandlers } from './chat.handlers.js';
 import { DEFAULT_EVENTS_PER_10S, EventBudget, SocketConnection } from './connection.js';
 import { type FanOutLogger, registerGateway } from './gateway.js';
+import { presenceRoom } from './rooms.js';
 import type { ChatServer } from './socket-types.js';
 import { TypingState } from './typing.js';
 
@@ -61,7 +62,13 @@ export function createSocketServer(options: SocketServerOptions): {
   });
 
   io.engine.on('connection', coalesceWrites);
-  const stopGateway = registerGateway(io, options.bus, options.logger);
+  // Each socket's typing state, so a message sent over REST or tRPC can end it.
+  const typingBySocket = new Map<string, TypingState>();
+  const endTyping = (sessionId: string, userId: string) => {
+    const here = io.of('/').adapter.rooms.get(presenceRoom(sessionId, userId));
+    for (const socketId of here ?? []) typingBySocket.get(socketId)?.stop(sessionId);
+  };
+  const stopGateway = registerGateway(io, options.bus, options.logger, endTyping);
   // The adapter's client queues commands while Redis is away; presence lookups must not wait on it.
   const adapterRedis = options.adapterRedis;
   const clusterReachable = () => adapterRedis === undefined || adapterRedis.status === 'ready';
@@ -76,13 +83,10 @@ export function createSocketServer(options: SocketServerOptions): {
       options.onError,
       new EventBudget(options.eventsPer10s ?? DEFAULT_EVENTS_PER_10S),
     );
-    registerChatHandlers(
-      io,
-      connection,
-      new TypingState(io, socket),
-      options.services,
-      clusterReachable,
-    );
+    const typing = new TypingState(io, socket);
+    typingBySocket.set(socket.id, typing);
+    socket.on('disconnect', () => typingBySocket.delete(socket.id));
+    registerChatHandlers(io, connection, typing, options.services, clusterReachable);
   });
 
   return {
