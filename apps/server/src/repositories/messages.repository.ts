@@ -19,20 +19,14 @@ export type NewMessage = Omit<MessageRow, 'createdAt' | 'editedAt' | 'deletedAt'
 };
 
 /** One message of a group commit; the seq and time are given by the commit. */
-export interface AppendDraft {
-  id: string;
-  sessionId: string;
+export type AppendDraft = Omit<
+  MessageRow,
+  'seq' | 'createdAt' | 'editedAt' | 'deletedAt' | 'senderId'
+> & {
   senderId: string;
-  type: MessageRow['type'];
-  content: string | null;
-  storageKey: string | null;
-  fileName: string | null;
-  fileSize: number | null;
-  mimeType: string | null;
-  metadata: Record<string, unknown>;
   /** Move the sender's read cursor to this message (participants only). */
   advanceSenderCursor: boolean;
-}
+};
 
 /** Committed with its seq and time; already stored (its id); or refused (session not active). */
 export type AppendOutcome = { seq: number; createdAt: Date } | 'duplicate' | 'inactive';

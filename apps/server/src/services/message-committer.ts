@@ -111,6 +111,22 @@ export function createMessageCommitter(store: Store): MessageCommitter {
 
 class ConcurrentDuplicate extends Error {}
 
+/** A draft's stored columns (its file flattened), without the seq and time the commit gives. */
+function messageColumns(draft: MessageDraft) {
+  return {
+    id: draft.id,
+    sessionId: draft.sessionId,
+    senderId: draft.senderId,
+    type: draft.type,
+    content: draft.content,
+    storageKey: draft.file?.storageKey ?? null,
+    fileName: draft.file?.fileName ?? null,
+    fileSize: draft.file?.fileSize ?? null,
+    mimeType: draft.file?.mimeType ?? null,
+    metadata: draft.metadata,
+  };
+}
+
 /** Tries of one batch when it fails for a reason a retry resolves. */
 const MAX_ATTEMPTS = 3;
 
@@ -155,16 +171,7 @@ async function appendInOneStatement(
   }
   const results = await repos.messages.appendBatch(
     unique.map(({ draft }) => ({
-      id: draft.id,
-      sessionId: draft.sessionId,
-      senderId: draft.senderId,
-      type: draft.type,
-      content: draft.content,
-      storageKey: draft.file?.storageKey ?? null,
-      fileName: draft.file?.fileName ?? null,
-      fileSize: draft.file?.fileSize ?? null,
-      mimeType: draft.file?.mimeType ?? null,
-      metadata: draft.metadata,
+      ...messageColumns(draft),
       advanceSenderCursor: draft.advanceSenderCursor,
     })),
   );
@@ -223,20 +230,7 @@ async function writeBatch(
     pending.forEach((p, i) => {
       const seq = reserved.firstSeq + i;
       const { draft } = p;
-      rows.push({
-        id: draft.id,
-        sessionId: draft.sessionId,
-        seq,
-        senderId: draft.senderId,
-        type: draft.type,
-        content: draft.content,
-        storageKey: draft.file?.storageKey ?? null,
-        fileName: draft.file?.fileName ?? null,
-        fileSize: draft.file?.fileSize ?? null,
-        mimeType: draft.file?.mimeType ?? null,
-        metadata: draft.metadata,
-        createdAt: reserved.at,
-      });
+      rows.push({ ...messageColumns(draft), seq, createdAt: reserved.at });
       // Replying means you have seen what came before; your own messages are never unread.
       if (draft.advanceSenderCursor) {
         cursors.set(`${draft.sessionId}:${draft.senderId}`, {
