@@ -131,3 +131,22 @@ export function pick<R>(batch: Batched<R>, keys: readonly string[]): R[] {
   const wanted = new Set(keys.map(uuidKey));
   return batch.rows.filter((row) => wanted.has(batch.keyOf(row)));
 }
+
+/**
+ * A lookup by keys as the repositories use it: on the pool, keys that can join a shared query
+ * share one with concurrent lookups (`coalesce`) and get their own rows back (`pick`); in a
+ * transaction, on the embedded database or for a key that cannot be shared, `load` runs alone.
+ * Rows come in `load`'s order either way.
+ */
+export function sharedLookup<R>(
+  db: Executor,
+  load: (keys: string[]) => Promise<R[]>,
+  keyOf: (row: R) => string,
+): (keys: readonly string[]) => Promise<R[]> {
+  const batched = isPooled(db) ? coalesce(load, keyOf) : null;
+  return async (keys) => {
+    if (keys.length === 0) return [];
+    if (batched && keys.every(canShare)) return pick(await batched(keys), keys);
+    return load([...keys]);
+  };
+}

@@ -1,9 +1,10 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Executor } from '../db/database.js';
 import { chatMessages, messageReactions, profiles } from '../db/schema.js';
 import type { MessageRow, ReactionRow } from '../domain/types.js';
-import { canShare, coalesce, inUuids, isPg, isPooled, pick } from './coalesce.js';
+import { canShare, coalesce, inUuids, isPg, isPooled, pick, sharedLookup } from './coalesce.js';
+import { ACTIVITY_NOW_SQL } from './sessions.repository.js';
 
 export interface MessageWithSender extends MessageRow {
   sender: {
@@ -145,8 +146,8 @@ const APPEND_BATCH_SQL = `
   reserved AS (
     UPDATE chat_sessions s
     SET last_seq = s.last_seq + w.c, last_message_at = now(),
-        -- Whole seconds (see ACTIVITY_NOW in sessions.repository.ts): keeps the update HOT.
-        activity_at = greatest(s.activity_at, date_trunc('second', now()))
+        -- Whole seconds (see ACTIVITY_NOW_SQL): keeps the update HOT.
+        activity_at = ${ACTIVITY_NOW_SQL}
     FROM wanted w, locked l
     WHERE s.id = w.session_id AND s.id = l.id AND s.status = 'active'
     RETURNING s.id, s.last_seq - w.c AS base, s.last_message_at AS at
@@ -202,7 +203,8 @@ export function createMessagesRepository(db: Executor) {
 
   // Concurrent lookups on the pool share a query (see coalesce.ts); rows keep the query's order.
   const pooled = isPooled(db);
-  const messagesById = coalesce(
+  const messagesById = sharedLookup(
+    db,
     (ids) =>
       db
         .select()
@@ -210,14 +212,15 @@ export function createMessagesRepository(db: Executor) {
         .where(inUuids(db, chatMessages.id, ids)),
     (row) => row.id,
   );
-  const withSenderById = coalesce(
+  const withSenderById = sharedLookup(
+    db,
     (ids) =>
       withSender()
         .where(inUuids(db, chatMessages.id, ids))
         .orderBy(asc(chatMessages.seq)),
     (row) => row.message.id,
   );
-  const reactionsByMessage = coalesce(reactionsQuery, (row) => row.messageId);
+  const reactionsByMessage = sharedLookup(db, reactionsQuery, (row) => row.messageId);
   // Catch-ups (`join_chat` with since_seq after a reconnect, `after_seq` pages): each key is
   // `<session>|<seq>|<limit>`, answered by one LATERAL query (an index range scan per key).
   const afterByKey = coalesce(
@@ -342,23 +345,12 @@ export function createMessagesRepository(db: Executor) {
     },
 
     async findById(id: string): Promise<MessageRow | null> {
-      if (pooled && canShare(id)) {
-        const [row] = pick(await messagesById([id]), [id]);
-        return row ? toMessage(row) : null;
-      }
-      const rows = await db.select().from(chatMessages).where(eq(chatMessages.id, id)).limit(1);
-      return rows[0] ? toMessage(rows[0]) : null;
+      const [row] = await messagesById([id]);
+      return row ? toMessage(row) : null;
     },
 
     async findWithSender(ids: readonly string[]): Promise<MessageWithSender[]> {
-      if (ids.length === 0) return [];
-      if (pooled && ids.every(canShare)) {
-        return pick(await withSenderById(ids), ids).map(toWithSender);
-      }
-      const rows = await withSender()
-        .where(inArray(chatMessages.id, [...ids]))
-        .orderBy(asc(chatMessages.seq));
-      return rows.map(toWithSender);
+      return (await withSenderById(ids)).map(toWithSender);
     },
 
     /** Newest first, skipping `offset` (the `page` path: cost grows with depth). */
@@ -400,11 +392,7 @@ export function createMessagesRepository(db: Executor) {
     },
 
     async reactionsFor(messageIds: readonly string[]): Promise<ReactionRow[]> {
-      if (messageIds.length === 0) return [];
-      if (pooled && messageIds.every(canShare)) {
-        return pick(await reactionsByMessage(messageIds), messageIds);
-      }
-      return reactionsQuery([...messageIds]);
+      return reactionsByMessage(messageIds);
     },
 
     /** True when the reaction was not there before. */

@@ -2,14 +2,14 @@ import { inArray } from 'drizzle-orm';
 import type { Executor } from '../db/database.js';
 import { profiles } from '../db/schema.js';
 import { type ProfileRow, toRole } from '../domain/types.js';
-import { canShare, coalesce, inUuids, isPooled, pick } from './coalesce.js';
+import { inUuids, sharedLookup } from './coalesce.js';
 
 export function createProfilesRepository(db: Executor) {
   const toRow = (r: typeof profiles.$inferSelect): ProfileRow => ({ ...r, role: toRole(r.role) });
 
   // Concurrent lookups on the pool share a query (see coalesce.ts): a burst of sockets signing in.
-  const pooled = isPooled(db);
-  const profilesById = coalesce(
+  const profilesById = sharedLookup(
+    db,
     (ids) =>
       db
         .select()
@@ -20,16 +20,8 @@ export function createProfilesRepository(db: Executor) {
 
   return {
     async findById(id: string): Promise<ProfileRow | null> {
-      if (pooled && canShare(id)) {
-        const [row] = pick(await profilesById([id]), [id]);
-        return row ? toRow(row) : null;
-      }
-      const rows = await db
-        .select()
-        .from(profiles)
-        .where(inArray(profiles.id, [id]))
-        .limit(1);
-      return rows[0] ? toRow(rows[0]) : null;
+      const [row] = await profilesById([id]);
+      return row ? toRow(row) : null;
     },
 
     async findByIds(ids: readonly string[]): Promise<ProfileRow[]> {

@@ -9,7 +9,7 @@ import {
   toRole,
 } from '../domain/types.js';
 import type { BookingWithService } from './bookings.repository.js';
-import { canShare, coalesce, inUuids, isPg, isPooled, pick } from './coalesce.js';
+import { inUuids, isPg, sharedLookup } from './coalesce.js';
 
 export interface NewSession {
   bookingId: string | null;
@@ -163,12 +163,13 @@ const toSession = (r: typeof chatSessions.$inferSelect): SessionRow => ({
  * commits to a busy session within one second leave it unchanged and their row updates stay HOT
  * (see migration 0002). The list breaks ties within a second by the exact time.
  */
-export const ACTIVITY_NOW = sql`greatest(${chatSessions.activityAt}, date_trunc('second', now()))`;
+export const ACTIVITY_NOW_SQL = "greatest(activity_at, date_trunc('second', now()))";
+const ACTIVITY_NOW = sql.raw(ACTIVITY_NOW_SQL);
 
 export function createSessionsRepository(db: Executor) {
   // Concurrent lookups on the pool share a query (see coalesce.ts).
-  const pooled = isPooled(db);
-  const sessionsById = coalesce(
+  const sessionsById = sharedLookup(
+    db,
     (ids) =>
       db
         .select()
@@ -176,7 +177,8 @@ export function createSessionsRepository(db: Executor) {
         .where(inUuids(db, chatSessions.id, ids)),
     (row) => row.id,
   );
-  const participantsBySession = coalesce(
+  const participantsBySession = sharedLookup(
+    db,
     (ids) =>
       db
         .select()
@@ -209,12 +211,8 @@ export function createSessionsRepository(db: Executor) {
 
   return {
     async findById(id: string): Promise<SessionRow | null> {
-      if (pooled && canShare(id)) {
-        const [row] = pick(await sessionsById([id]), [id]);
-        return row ? toSession(row) : null;
-      }
-      const rows = await db.select().from(chatSessions).where(eq(chatSessions.id, id)).limit(1);
-      return rows[0] ? toSession(rows[0]) : null;
+      const [row] = await sessionsById([id]);
+      return row ? toSession(row) : null;
     },
 
     async findByBookingId(bookingId: string): Promise<SessionRow | null> {
@@ -254,14 +252,7 @@ export function createSessionsRepository(db: Executor) {
     },
 
     async participants(sessionId: string): Promise<ParticipantRow[]> {
-      const rows =
-        pooled && canShare(sessionId)
-          ? pick(await participantsBySession([sessionId]), [sessionId])
-          : await db
-              .select()
-              .from(chatParticipants)
-              .where(eq(chatParticipants.sessionId, sessionId))
-              .orderBy(chatParticipants.joinedAt, chatParticipants.userId);
+      const rows = await participantsBySession([sessionId]);
       return rows.map((r) => ({ ...r, lastReadSeq: Number(r.lastReadSeq) }));
     },
 
