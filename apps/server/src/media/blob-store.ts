@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SupabaseClient } from '@supabase/supabase-js';
@@ -52,8 +52,11 @@ export function createLocalBlobStore(root: string): BlobStore {
     kind: 'local',
     async put(key, filePath, _contentType, options) {
       const target = pathOf(key);
-      await mkdir(dirname(target), { recursive: true });
+      const firstCreated = await mkdir(dirname(target), { recursive: true });
       if (options?.move) {
+        // The bytes reach the disk before a name points at them: after a power cut the message
+        // row (committed next) never points at an empty or missing file.
+        await syncPath(filePath);
         // A rename costs no pass over the bytes; the upload folder sits under the same
         // DATA_DIR, but a different mount (EXDEV) still works by copying.
         const moved = await rename(filePath, target).then(
@@ -63,9 +66,11 @@ export function createLocalBlobStore(root: string): BlobStore {
             throw error;
           },
         );
-        if (moved) return;
+        if (moved) return syncFolders(target, firstCreated);
       }
       await copyFile(filePath, target);
+      await syncPath(target);
+      await syncFolders(target, firstCreated);
     },
     async read(key, range) {
       const size = await exists(key);
@@ -82,6 +87,31 @@ export function createLocalBlobStore(root: string): BlobStore {
       }
     },
   };
+}
+
+/** fsync: a file's bytes, or a folder's entries, are on the disk when this settles. */
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Makes `file`'s name durable: its folder, and each folder `mkdir` just created on the way
+ * (`firstCreated` is the outermost), in its parent's entries.
+ */
+async function syncFolders(file: string, firstCreated: string | undefined): Promise<void> {
+  let folder = dirname(file);
+  await syncPath(folder);
+  if (firstCreated === undefined) return;
+  const outermost = dirname(firstCreated);
+  while (folder !== outermost && folder !== dirname(folder)) {
+    folder = dirname(folder);
+    await syncPath(folder);
+  }
 }
 
 /** Supabase Storage: a private bucket; clients fetch through short-lived signed URLs. */
