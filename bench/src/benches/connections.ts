@@ -3,9 +3,9 @@ import { createBenchDatabase, seedBookingSessions } from '../lib/db.js';
 import { LoadGenerator } from '../lib/processes.js';
 import type { BenchOutput, Target } from '../lib/report.js';
 import {
+  type BaselineServer,
   type ChatServer,
   COMPARE,
-  type RelayServer,
   signToken,
   startChatServer,
   startRelay,
@@ -90,7 +90,7 @@ async function measureMemory(
 export async function runConnections(): Promise<BenchOutput> {
   const db = await createBenchDatabase('connections');
   const lg = new LoadGenerator();
-  let relay: RelayServer | undefined;
+  let relay: BaselineServer | undefined;
   let server: ChatServer | undefined;
   try {
     // The server migrates the fresh database before the seed can insert.
@@ -125,7 +125,12 @@ export async function runConnections(): Promise<BenchOutput> {
     const active = pairs.slice(0, ACTIVE_SESSIONS);
 
     /** Memory, then a deploy with every socket coming back, on one build of the server. */
-    const serviceRound = async (label: string, first: ChatServer, main?: string) => {
+    const serviceRound = async (
+      label: string,
+      first: ChatServer,
+      main?: string,
+      nodeArgs?: string[],
+    ) => {
       let current = first;
       log(`connections: the service (${label})`);
       const memory = await measureMemory(
@@ -167,6 +172,7 @@ export async function runConnections(): Promise<BenchOutput> {
         port: old.port,
         dataDir: old.dataDir,
         main,
+        nodeArgs,
       });
       server = current;
       const readyAt = Date.now();
@@ -249,10 +255,16 @@ export async function runConnections(): Promise<BenchOutput> {
         name: `connections-${COMPARE.label}`,
         databaseUrl: db.url,
         main: COMPARE.main,
+        nodeArgs: COMPARE.nodeArgs,
       });
       server = other;
-      const round2 = await serviceRound(COMPARE.label, other, COMPARE.main);
-      compareFigures = { label: COMPARE.label, main: COMPARE.main, ...round2 };
+      const round2 = await serviceRound(COMPARE.label, other, COMPARE.main, COMPARE.nodeArgs);
+      compareFigures = {
+        label: COMPARE.label,
+        main: COMPARE.main,
+        nodeArgs: COMPARE.nodeArgs,
+        ...round2,
+      };
       compareNote = `Same run, ${COMPARE.label} build: ${fmt(round2.memory.kibPerConnection, 1)} KiB per connection; ${round2.result.caughtUp}/${COUNT} back and caught up ${fmt(round2.reconnect.allCaughtUpAfterReadyS, 1)} s after ready (refusals: join ${JSON.stringify(round2.reconnect.joinRefusalCodes)}, sign-in ${JSON.stringify(round2.reconnect.authRefusalCodes)}), ${round2.result.missing} missing; this build ${fmt(chat.kibPerConnection, 1)} KiB, ${fmt(reconnect.allCaughtUpAfterReadyS, 1)} s`;
     }
     const memRatio = ratio(chat.kibPerConnection, bare.kibPerConnection);

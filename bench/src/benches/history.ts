@@ -191,6 +191,7 @@ export async function runHistory(): Promise<BenchOutput> {
         name: `history-${COMPARE.label}`,
         databaseUrl: db.url,
         main: COMPARE.main,
+        nodeArgs: COMPARE.nodeArgs,
       });
       const base = server.url;
       const other = compare.url;

@@ -6,12 +6,14 @@ import { createBenchDatabase, seedBookingSessions } from '../lib/db.js';
 import { LoadGenerator, onExit } from '../lib/processes.js';
 import type { BenchOutput, Target } from '../lib/report.js';
 import {
+  type BaselineServer,
   type ChatServer,
   COMPARE,
   dbOperations,
   scrapeMetrics,
   signToken,
   startChatServer,
+  startUploadSink,
 } from '../lib/server.js';
 import { fmt, freePort, log, median, pcts, REPO_ROOT, ratio, round, sleep } from '../lib/util.js';
 import type { RunResult } from '../loadgen/uploads.js';
@@ -58,7 +60,8 @@ async function startClamd(): Promise<{ port: number; stop(): void }> {
  * `uploads`: 100 KB WAV voice notes through POST /api/chat/voice-notes (multipart, type sniffing,
  * clamd INSTREAM, duration probe, blob store, message row, broadcast) against clamd INSTREAM
  * alone for the same bytes; a second server without a scanner shows the rest of the pipeline.
- * Rounds interleave the three; one at a time, then 4 at a time.
+ * Rounds interleave the three; one at a time, then 4 at a time. The floor beside them: the
+ * same request to a bare HTTP sink, and one durable one-row commit on the same PostgreSQL.
  */
 export async function runUploads(): Promise<BenchOutput> {
   const clamd = await startClamd();
@@ -67,7 +70,9 @@ export async function runUploads(): Promise<BenchOutput> {
   let scanned: ChatServer | undefined;
   let unscanned: ChatServer | undefined;
   let other: ChatServer | undefined;
+  let sink: BaselineServer | undefined;
   try {
+    sink = await startUploadSink();
     scanned = await startChatServer({
       name: 'uploads-scan',
       databaseUrl: db.url,
@@ -83,6 +88,7 @@ export async function runUploads(): Promise<BenchOutput> {
         name: `uploads-${COMPARE.label}`,
         databaseUrl: db.url,
         main: COMPARE.main,
+        nodeArgs: COMPARE.nodeArgs,
         env: {
           ALLOW_UNSCANNED_UPLOADS: 'false',
           CLAMAV_HOST: '127.0.0.1',
@@ -111,13 +117,39 @@ export async function runUploads(): Promise<BenchOutput> {
         concurrency,
       });
 
+    const sinkUpload = (count: number) =>
+      lg.call<RunResult>('uploadRun', {
+        url: sink?.url,
+        token,
+        sessionId: pair.sessionId,
+        bytes: BYTES,
+        count,
+        concurrency: 1,
+      });
+    await db.pool.query('CREATE TABLE bench_commit_floor (id uuid PRIMARY KEY, body text)');
+    /** One autocommitted one-row insert at a time (each waits for its WAL flush). */
+    const commits = async (count: number) => {
+      const ms: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const t = performance.now();
+        await db.pool.query('INSERT INTO bench_commit_floor VALUES (gen_random_uuid(), $1)', [
+          'a voice note row',
+        ]);
+        ms.push(performance.now() - t);
+      }
+      return median(ms);
+    };
+
     log('uploads: warm-up');
+    await sinkUpload(20);
+    await commits(20);
     await scan(20, 1);
     await upload(scanned, 20, 1);
     await upload(unscanned, 20, 1);
     if (other) await upload(other, 20, 1);
 
     const seq = { scan: [] as RunResult[], pipeline: [] as RunResult[], noScan: [] as RunResult[] };
+    const floor = { sink: [] as RunResult[], commitMs: [] as number[] };
     const perUpload: Array<{
       serverCpuMs: number;
       repositoryMs: number;
@@ -148,6 +180,8 @@ export async function runUploads(): Promise<BenchOutput> {
         wallMs: (wall / SEQUENTIAL) * 1000,
       });
       seq.noScan.push(await upload(unscanned, SEQUENTIAL, 1));
+      floor.sink.push(await sinkUpload(SEQUENTIAL));
+      floor.commitMs.push(await commits(SEQUENTIAL));
       if (other) seqCompare.push(await upload(other, SEQUENTIAL, 1));
       log(`uploads: round ${round}/${ROUNDS}: ${CONCURRENCY} at a time (${CONCURRENT} each)`);
       conc.scan.push(await scan(CONCURRENT, CONCURRENCY));
@@ -217,6 +251,12 @@ export async function runUploads(): Promise<BenchOutput> {
       )}/s`,
       `${storedVoice} voice messages stored; ${errors} errors`,
     ];
+    const sinkMs = lat(floor.sink).p50;
+    const commitMs = median(floor.commitMs);
+    const scanMs = lat(seq.scan).p50;
+    notes.push(
+      `Floor (same run, one at a time, p50): the same multipart request to a bare node:http server that only reads the body takes ${fmt(sinkMs, 2)} ms, one durable one-row commit on this PostgreSQL ${fmt(commitMs, 2)} ms: ${fmt(sinkMs + commitMs, 2)} ms together (${fmt(ratio(sinkMs + commitMs, scanMs), 2)}x the scan alone) before any scanning, checking or storing; 1.5x the scan alone is ${fmt(1.5 * scanMs, 2)} ms`,
+    );
     if (compareFigures) {
       notes.push(
         `Same run, ${COMPARE?.label} build: pipeline p50/p99/p99.9 ${pcts(compareFigures.sequential, 2)} ms one at a time, ${fmt(compareFigures.concurrentPerS, 0)}/s ${CONCURRENCY} at a time; this build ${pcts(lat(seq.pipeline), 2)} ms, ${fmt(
@@ -256,6 +296,7 @@ export async function runUploads(): Promise<BenchOutput> {
       figures: {
         bytes: BYTES,
         rounds: ROUNDS,
+        floor: { bareHttpUpload: lat(floor.sink), durableCommitP50Ms: round(commitMs) },
         sequential: {
           scan: lat(seq.scan),
           pipeline: lat(seq.pipeline),
@@ -283,6 +324,7 @@ export async function runUploads(): Promise<BenchOutput> {
     await scanned?.stop();
     await unscanned?.stop();
     await other?.stop();
+    await sink?.stop();
     await db.drop();
     clamd.stop();
   }

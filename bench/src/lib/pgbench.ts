@@ -126,7 +126,10 @@ export function postgresCpuSeconds(): number {
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       if (comm !== 'postgres') continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
+      // utime + stime, and cutime + cstime: the postmaster reaps its backends, so the CPU of
+      // connections that ended (pgbench's, at the end of its run) is counted there.
+      total +=
+        (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
     } catch {
       // gone meanwhile
     }

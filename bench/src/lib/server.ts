@@ -87,6 +87,8 @@ export interface ChatServerOptions {
   dataDir?: string;
   /** Another build's dist/main.js (a same-run comparison, see tools/build-variant.ts). */
   main?: string;
+  /** Node flags (default: BENCH_SERVER_NODE_ARGS). */
+  nodeArgs?: string[] | undefined;
   env?: Record<string, string>;
 }
 
@@ -120,7 +122,9 @@ export async function startChatServer(options: ChatServerOptions): Promise<ChatS
     ...options.env,
   };
   // BENCH_SERVER_NODE_ARGS: extra Node flags for the server (e.g. --heapsnapshot-signal=SIGUSR2).
-  const nodeArgs: string[] = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs: string[] = [
+    ...(options.nodeArgs ?? (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)),
+  ];
   if (process.env.BENCH_CPU_PROF === '1') {
     const dir = `${RESULTS_DIR}/profiles`;
     mkdirSync(dir, { recursive: true });
@@ -170,24 +174,43 @@ export async function startChatServer(options: ChatServerOptions): Promise<ChatS
   return server;
 }
 
-export interface RelayServer {
+export interface BaselineServer {
   url: string;
   port: number;
   proc: Managed;
   stop(): Promise<void>;
 }
 
-/** BENCH_COMPARE_MAIN: a second build measured beside this one in the same run (label BENCH_COMPARE_LABEL). */
-export const COMPARE = process.env.BENCH_COMPARE_MAIN
-  ? { main: process.env.BENCH_COMPARE_MAIN, label: process.env.BENCH_COMPARE_LABEL ?? 'compare' }
-  : undefined;
+/**
+ * A second server measured beside this one in the same run (label BENCH_COMPARE_LABEL):
+ * BENCH_COMPARE_MAIN, another build's dist/main.js, and/or BENCH_COMPARE_NODE_ARGS, other Node
+ * flags for it (instead of BENCH_SERVER_NODE_ARGS).
+ */
+export const COMPARE =
+  process.env.BENCH_COMPARE_MAIN || process.env.BENCH_COMPARE_NODE_ARGS
+    ? {
+        main: process.env.BENCH_COMPARE_MAIN ?? SERVER_MAIN,
+        label: process.env.BENCH_COMPARE_LABEL ?? 'compare',
+        nodeArgs: process.env.BENCH_COMPARE_NODE_ARGS?.split(' ').filter(Boolean),
+      }
+    : undefined;
 
 /** The bare Socket.IO baseline (plain JavaScript, no persistence, no auth). */
-export async function startRelay(port?: number): Promise<RelayServer> {
+export function startRelay(port?: number): Promise<BaselineServer> {
+  return startBaseline('relay-server.mjs', 'bare relay', port);
+}
+
+/** The bare HTTP upload baseline: reads the body, answers 201 (see baselines/upload-sink.mjs). */
+export function startUploadSink(): Promise<BaselineServer> {
+  return startBaseline('upload-sink.mjs', 'bare upload sink');
+}
+
+/** A plain-JavaScript baseline under ../baselines, on loopback, up once /healthz answers. */
+async function startBaseline(file: string, label: string, port?: number): Promise<BaselineServer> {
   const listenPort = port ?? (await freePort());
-  const script = new URL('../baselines/relay-server.mjs', import.meta.url).pathname;
+  const script = new URL(`../baselines/${file}`, import.meta.url).pathname;
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawnManaged(`bare relay :${listenPort}`, process.execPath, [...nodeArgs, script], {
+  const proc = spawnManaged(`${label} :${listenPort}`, process.execPath, [...nodeArgs, script], {
     env: { PATH: process.env.PATH, PORT: String(listenPort) },
   });
   const url = `http://127.0.0.1:${listenPort}`;
@@ -198,7 +221,7 @@ export async function startRelay(port?: number): Promise<RelayServer> {
   }, 20_000);
   if (!up || proc.exited) {
     await proc.stop(2_000);
-    throw new Error(`bare relay did not start\n${proc.describe()}`);
+    throw new Error(`${label} did not start\n${proc.describe()}`);
   }
   return { url, port: listenPort, proc, stop: () => proc.stop(5_000) };
 }
