@@ -373,6 +373,70 @@ describe('budgets, deletes and broken uploads', () => {
     }
   });
 
+  it('a retried upload is answered 200 with the stored message even out of budget; a new one is 429 and leaves nothing', async () => {
+    const limited = await startTestApp({ RATE_LIMIT_VOICE_NOTES_PER_MINUTE: '2' });
+    try {
+      const url = await limited.listen();
+      const { client, reader, sessionId } = await limited.factory.bookingChat();
+      const note = { field: 'voice_note', name: 'note.wav', data: wavOf(0.5), type: 'audio/wav' };
+      const post = async (body: FormData) => {
+        const response = await fetch(`${url}/api/chat/voice-notes`, {
+          method: 'POST',
+          headers: client.auth,
+          body,
+        });
+        return { status: response.status, body: await response.json() };
+      };
+      const stored = async () => {
+        const list = await limited.app.inject({
+          method: 'GET',
+          url: `/api/chat/messages?session_id=${sessionId}`,
+          headers: reader.auth,
+        });
+        return {
+          messages: list.json().data.messages.map((m: { id: string }) => m.id),
+          files: await readdir(join(limited.config.dataDir, 'files', sessionId)).catch(() => []),
+          tmp: await readdir(join(limited.config.dataDir, 'tmp', 'uploads')).catch(() => []),
+        };
+      };
+
+      const first = crypto.randomUUID();
+      const second = crypto.randomUUID();
+      expect((await post(form({ id: first, session_id: sessionId }, note))).status).toBe(201);
+      // A retry costs nothing: the second upload still fits in the budget of two.
+      expect((await post(form({ id: first, session_id: sessionId }, note))).status).toBe(200);
+      expect((await post(form({ id: second, session_id: sessionId }, note))).status).toBe(201);
+
+      // Out of budget now. The answers were lost: the client sends each again, id before the
+      // file (the web client's order), or after session_id, or everything after the file.
+      for (const [id, body] of [
+        [first, form({ id: first, session_id: sessionId }, note)],
+        [second, form({ session_id: sessionId, id: second }, note)],
+        [first, form({ session_id: sessionId, id: first }, note, true)],
+      ] as const) {
+        const retry = await post(body);
+        expect(retry.status, JSON.stringify(retry.body)).toBe(200);
+        expect(retry.body.data).toEqual(expect.objectContaining({ id, type: 'voice' }));
+        expect(retry.body.data.file_url).toEqual(expect.any(String));
+      }
+
+      // A new upload out of budget is refused and leaves no file, row or temporary file.
+      const fresh = await post(form({ id: crypto.randomUUID(), session_id: sessionId }, note));
+      expect(fresh.status).toBe(429);
+      expect(fresh.body.code).toBe('RATE_LIMIT_EXCEEDED');
+      const fileFirst = await post(
+        form({ id: crypto.randomUUID(), session_id: sessionId }, note, true),
+      );
+      expect(fileFirst.status).toBe(429);
+      const after = await stored();
+      expect(after.messages).toEqual([first, second]);
+      expect([...after.files].sort()).toEqual([first, second].sort());
+      expect(after.tmp).toEqual([]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('deleting a file message removes its file and its link', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const res = await upload(

@@ -572,6 +572,40 @@ describe('read status', () => {
     expect(await unreadCount(reader, sessionId)).toBe(0);
   });
 
+  it('a message deleted before you read it is not unread: list and detail agree, mark read still lands', async () => {
+    const { client, reader, sessionId } = await t.factory.bookingChat();
+    const admin = await t.factory.user('admin');
+    const m1 = await send(client, sessionId, 'one');
+    await rest(t.app, reader).put(`/api/chat/messages/${m1.id}/read`);
+    const m2 = await send(client, sessionId, 'abusive');
+    const m3 = await send(client, sessionId, 'three');
+    const m4 = await send(client, sessionId, 'oops, wrong chat');
+    const listedUnread = async () =>
+      (await rest(t.app, reader).get('/api/chat/sessions'))
+        .json()
+        .data.sessions.find((s: { id: string }) => s.id === sessionId).unread_count;
+    expect(await unreadCount(reader, sessionId)).toBe(3);
+
+    // An admin moderates one message, the sender deletes another: one is left to read.
+    expect((await rest(t.app, admin).delete(`/api/chat/messages/${m2.id}`)).statusCode).toBe(200);
+    expect((await rest(t.app, client).delete(`/api/chat/messages/${m4.id}`)).statusCode).toBe(200);
+    expect(await unreadCount(reader, sessionId)).toBe(1);
+    expect(await listedUnread()).toBe(1);
+
+    // A deletion before the cursor does not lower the count of what came after it.
+    await rest(t.app, admin).delete(`/api/chat/messages/${m1.id}`);
+    expect(await unreadCount(reader, sessionId)).toBe(1);
+    expect(await listedUnread()).toBe(1);
+
+    await rest(t.app, reader).put(`/api/chat/messages/${m3.id}/read`);
+    expect(await unreadCount(reader, sessionId)).toBe(0);
+    expect(await listedUnread()).toBe(0);
+    // A new message after it all counts once.
+    await send(client, sessionId, 'five');
+    expect(await unreadCount(reader, sessionId)).toBe(1);
+    expect(await listedUnread()).toBe(1);
+  });
+
   it('sending moves your own cursor: replying clears your unread count', async () => {
     const { client, reader, sessionId } = await t.factory.bookingChat();
     await send(client, sessionId, 'one');

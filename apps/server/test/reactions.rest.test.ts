@@ -122,6 +122,50 @@ describe('reactions over REST', () => {
     },
   );
 
+  it('"❤" and "❤️" are one reaction: one entry, answered as "❤️", removed by either form', async () => {
+    const { client, reader, sessionId, messageId } = await chatWithMessage();
+    const bare = '\u2764';
+    const qualified = '\u2764\uFE0F';
+    const first = await add(reader, messageId, bare);
+    expect(first.json().data).toMatchObject({
+      reaction: qualified,
+      action: 'added',
+      reactions: [{ reaction: qualified, count: 1, user_ids: [reader.id] }],
+    });
+    // The same user adding the other form changes nothing; another user joins the one entry.
+    const again = await add(reader, messageId, qualified);
+    expect(again.json().data.reactions).toEqual([
+      { reaction: qualified, count: 1, user_ids: [reader.id] },
+    ]);
+    const second = await add(client, messageId, bare);
+    expect(second.json().data.reactions).toEqual([
+      { reaction: qualified, count: 2, user_ids: [reader.id, client.id] },
+    ]);
+    expect((await reactionsSeenBy(client, sessionId)).map((r) => r.reaction)).toEqual([
+      qualified,
+      qualified,
+    ]);
+    // Removing by the other form removes what the first one added.
+    const removed = await remove(reader, messageId, qualified);
+    expect(removed.json().data).toMatchObject({
+      reaction: qualified,
+      action: 'removed',
+      reactions: [{ reaction: qualified, count: 1, user_ids: [client.id] }],
+    });
+    const removedBare = await remove(client, messageId, bare);
+    expect(removedBare.json().data.reactions).toEqual([]);
+    expect(await reactionsSeenBy(client, sessionId)).toEqual([]);
+  });
+
+  it('a needless selector after an emoji-style emoji is the same reaction too ("👍️" is "👍")', async () => {
+    const { client, reader, messageId } = await chatWithMessage();
+    await add(reader, messageId, '👍');
+    const other = await add(client, messageId, '👍\uFE0F');
+    expect(other.json().data.reactions).toEqual([
+      { reaction: '👍', count: 2, user_ids: [reader.id, client.id] },
+    ]);
+  });
+
   it.each([
     ['text', 'ok'],
     ['a letter', 'a'],

@@ -145,6 +145,39 @@ describe('socket: join, send, receive', () => {
     expect(react.ok === false && react.error.code).toBe('CHAT_ACCESS_DENIED');
   });
 
+  it('message_reaction toggles one reaction whatever the selector: "❤" removes what "❤️" added', async () => {
+    const { client, reader, sessionId } = await t.factory.bookingChat();
+    const msg = await t.factory.message(client, sessionId, 'Three of Cups');
+    const c = await connect(client.token);
+    const r = await connect(reader.token);
+    for (const s of [c, r])
+      await s.timeout(3000).emitWithAck('join_chat', { session_id: sessionId });
+    const toggle = (reaction: string) =>
+      r.timeout(3000).emitWithAck('message_reaction', {
+        message_id: msg.id,
+        reaction,
+        session_id: sessionId,
+      });
+
+    const addedSeen = nextEvent(c, 'message_reaction_update');
+    const added = await toggle('\u2764\uFE0F');
+    expect(added.ok && added.data.action).toBe('added');
+    expect(await addedSeen).toMatchObject({
+      reaction: '\u2764\uFE0F',
+      action: 'added',
+      reactions: [{ reaction: '\u2764\uFE0F', count: 1, user_ids: [reader.id] }],
+    });
+
+    const removedSeen = nextEvent(c, 'message_reaction_update');
+    const removed = await toggle('\u2764');
+    expect(removed.ok && removed.data).toMatchObject({
+      reaction: '\u2764\uFE0F',
+      action: 'removed',
+      reactions: [],
+    });
+    expect(await removedSeen).toMatchObject({ action: 'removed', reactions: [] });
+  });
+
   it('typing reaches the others, never the typist, and stops by itself after 6 s', async () => {
     const { client, reader, sessionId } = await t.factory.bookingChat();
     const c = await connect(client.token);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  fullyQualifiedEmoji,
   isSingleEmoji,
   MAX_MESSAGE_CHARS,
   ZMessageContent,
@@ -55,6 +56,42 @@ describe('isSingleEmoji', () => {
     expect(ZReaction.safeParse('🔥').success).toBe(true);
     expect(ZReaction.safeParse('fire').success).toBe(false);
     expect(ZReaction.safeParse(5).success).toBe(false);
+  });
+});
+
+describe('one reaction, with or without the emoji variation selector', () => {
+  const hex = (value: string) =>
+    [...value].map((c) => (c.codePointAt(0) ?? 0).toString(16).toUpperCase()).join(' ');
+
+  it.each([
+    ['a heart typed without VS16', '\u2764', '\u2764\uFE0F'],
+    ['a heart from the picker', '\u2764\uFE0F', '\u2764\uFE0F'],
+    ['a heart with VS16 twice', '\u2764\uFE0F\uFE0F', '\u2764\uFE0F'],
+    ['a thumbs up with a needless VS16', '👍\uFE0F', '👍'],
+    ['a thumbs up', '👍', '👍'],
+    ['a keycap without VS16', '1\u20E3', '1\uFE0F\u20E3'],
+    ['a text-default hand with a skin tone (no VS16 before the tone)', '☝\uFE0F🏽', '☝🏽'],
+    ['a ZWJ sequence missing both selectors', '🏳\u200D⚧', '🏳\uFE0F\u200D⚧\uFE0F'],
+    ['a woman running, qualified', '🏃\u200D♀\uFE0F', '🏃\u200D♀\uFE0F'],
+    ['the copyright sign', '©', '©\uFE0F'],
+    ['a flag', '🇫🇷', '🇫🇷'],
+    ['a subdivision flag', '🏴󠁧󠁢󠁳󠁣󠁴󠁿', '🏴󠁧󠁢󠁳󠁣󠁴󠁿'],
+  ])('%s', (_name, input, expected) => {
+    expect(hex(fullyQualifiedEmoji(input))).toBe(hex(expected));
+    // The schema hands the service the same form, and the form is stable.
+    expect(hex(ZReaction.parse(input))).toBe(hex(expected));
+    expect(fullyQualifiedEmoji(expected)).toBe(expected);
+    expect(isSingleEmoji(expected)).toBe(true);
+  });
+
+  it('gives "❤" and "❤️" the same reaction, as users see them', () => {
+    expect(ZReaction.parse('❤')).toBe(ZReaction.parse('❤️'));
+    expect(ZReaction.parse('❤')).toBe('❤️');
+  });
+
+  it('does not qualify what it refuses', () => {
+    expect(ZReaction.safeParse('ok').success).toBe(false);
+    expect(ZReaction.safeParse('\uFE0F').success).toBe(false);
   });
 });
 

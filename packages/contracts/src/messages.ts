@@ -21,10 +21,14 @@ export const ZMessageContent = z
     message: `content must be at most ${MAX_MESSAGE_CHARS} characters`,
   });
 
-/** A single emoji grapheme, e.g. "❤️" or "👍🏽" or a flag. */
+/**
+ * A single emoji grapheme, e.g. "❤️" or "👍🏽" or a flag, in its fully-qualified form: "❤" and
+ * "❤️" are the same reaction and both arrive as "❤️" (see `fullyQualifiedEmoji`).
+ */
 export const ZReaction = z
   .string()
-  .refine(isSingleEmoji, { message: 'reaction must be one emoji' });
+  .refine(isSingleEmoji, { message: 'reaction must be one emoji' })
+  .transform(fullyQualifiedEmoji);
 
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 /** Emoji code points and the parts emoji are built from (modifiers, ZWJ, VS16, keycap, tags). */
@@ -36,6 +40,30 @@ export function isSingleEmoji(value: string): boolean {
   // One grapheme may still carry combining marks ("👍" + accents): only emoji parts count.
   if (!EMOJI_PARTS.test(value)) return false;
   return /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u.test(value);
+}
+
+const VS16 = '\uFE0F';
+/** An emoji character shown as text unless VS16 follows it ("❤", "☝", "©", a keycap's digit). */
+const TEXT_DEFAULT = /^(?!\p{Emoji_Presentation})\p{Emoji}$/u;
+const MODIFIER = /^\p{Emoji_Modifier}$/u;
+
+/**
+ * The fully-qualified form (Unicode UTS #51) of an emoji that `isSingleEmoji` accepts: the one
+ * emoji keyboards produce and emoji-test.txt lists. Every emoji character that is text by
+ * default gets VS16 (U+FE0F) after it unless a skin tone follows; every other VS16 goes. So the
+ * forms with and without the selector ("❤" / "❤️", "👍️" / "👍", "1⃣" / "1️⃣") become one.
+ */
+export function fullyQualifiedEmoji(value: string): string {
+  const points = [...value.replaceAll(VS16, '')];
+  let qualified = '';
+  for (const [i, point] of points.entries()) {
+    qualified += point;
+    const next = points[i + 1];
+    if (TEXT_DEFAULT.test(point) && !(next !== undefined && MODIFIER.test(next))) {
+      qualified += VS16;
+    }
+  }
+  return qualified;
 }
 
 export const ZSenderProfile = z.object({
@@ -139,7 +167,8 @@ export type TReactionChange = z.infer<typeof ZReactionChange>;
 export const ZVoiceNoteFields = z.object({
   /**
    * Client-made message id (optional): sending the upload again with the same id (its answer
-   * was lost) answers 200 with the stored message and stores nothing twice.
+   * was lost) answers 200 with the stored message and stores nothing twice, also out of budget
+   * when the field comes before the file part (send `id` and `session_id` first).
    */
   id: ZId.optional(),
   session_id: ZId,
@@ -149,7 +178,10 @@ export const ZVoiceNoteFields = z.object({
 
 /** Multipart fields of `POST /api/chat/files` (the file part is `file`). */
 export const ZFileUploadFields = z.object({
-  /** Client-made message id (optional): a retry with the same id answers 200, stores nothing. */
+  /**
+   * Client-made message id (optional): a retry with the same id answers 200 and stores nothing
+   * (also out of budget when the field comes before the file part).
+   */
   id: ZId.optional(),
   session_id: ZId,
   caption: z.string().max(MAX_MESSAGE_CHARS).optional(),

@@ -64,7 +64,7 @@ describe('splitStatements', () => {
       expect(statements.length).toBeGreaterThan(0);
       for (const statement of statements) {
         expect(statement).not.toMatch(/;\s*$/m);
-        expect(statement).toMatch(/^(CREATE|ALTER|INSERT|UPDATE|DROP|DO|COMMENT|SELECT)\b/i);
+        expect(statement).toMatch(/^(CREATE|ALTER|INSERT|UPDATE|DELETE|DROP|DO|COMMENT|SELECT)\b/i);
       }
     }
   });

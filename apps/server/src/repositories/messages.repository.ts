@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Executor } from '../db/database.js';
 import { chatMessages, messageReactions, profiles } from '../db/schema.js';
@@ -389,6 +389,24 @@ export function createMessagesRepository(db: Executor) {
         .orderBy(asc(chatMessages.seq))
         .limit(limit);
       return rows.map(toWithSender);
+    },
+
+    /**
+     * How many of a session's messages after `seq` are deleted (a probe of the partial index of
+     * deleted messages: no cost for the messages that are still there).
+     */
+    async countDeletedAfter(sessionId: string, seq: number): Promise<number> {
+      const [row] = await db
+        .select({ count: sql<number>`count(*)::int` })
+        .from(chatMessages)
+        .where(
+          and(
+            eq(chatMessages.sessionId, sessionId),
+            gt(chatMessages.seq, seq),
+            isNotNull(chatMessages.deletedAt),
+          ),
+        );
+      return row?.count ?? 0;
     },
 
     async reactionsFor(messageIds: readonly string[]): Promise<ReactionRow[]> {

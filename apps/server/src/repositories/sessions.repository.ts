@@ -38,6 +38,8 @@ export interface SessionListBooking extends BookingWithService {
 export interface SessionListItem {
   session: Omit<SessionRow, 'metadata' | 'createdBy'>;
   viewerLastReadSeq: number | null;
+  /** Messages after the viewer's cursor that were deleted since: they are not unread. */
+  deletedAfterCursor: number;
   lastMessage: Pick<
     MessageRow,
     'id' | 'seq' | 'senderId' | 'type' | 'content' | 'createdAt'
@@ -61,6 +63,7 @@ interface RawListRow {
   last_message_at: string | null;
   created_at: string;
   viewer_last_read_seq: string | number | null;
+  deleted_after_cursor: string | number;
   m_id: string | null;
   m_seq: string | number;
   m_sender_id: string | null;
@@ -115,6 +118,7 @@ function fromRawListRow(r: RawListRow, id: string): SessionListItem {
       createdAt: toDate(r.created_at),
     },
     viewerLastReadSeq: r.viewer_last_read_seq === null ? null : Number(r.viewer_last_read_seq),
+    deletedAfterCursor: Number(r.deleted_after_cursor),
     lastMessage:
       r.m_id === null
         ? null
@@ -285,6 +289,13 @@ export function createSessionsRepository(db: Executor) {
         LEFT JOIN LATERAL (
           SELECT s.id, s.booking_id, s.session_type, s.status, s.last_seq, s.last_message_at,
                  s.created_at, s.activity_at, s.viewer_last_read_seq,
+                 -- Deleted messages after the cursor are not unread. Only for a session with
+                 -- something unread: a probe of the partial index of deleted messages (0004).
+                 CASE WHEN s.viewer_last_read_seq < s.last_seq THEN (
+                   SELECT count(*) FROM chat_messages d
+                   WHERE d.session_id = s.id AND d.seq > s.viewer_last_read_seq
+                     AND d.deleted_at IS NOT NULL
+                 ) ELSE 0 END AS deleted_after_cursor,
                  m.id AS m_id, m.seq AS m_seq, m.sender_id AS m_sender_id, m.type AS m_type,
                  CASE WHEN m.deleted_at IS NULL THEN m.content END AS m_content,
                  m.created_at AS m_created_at,

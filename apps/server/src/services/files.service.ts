@@ -39,12 +39,19 @@ export interface FilesServiceDeps {
   rosters: RosterCache;
 }
 
-/** A sender cleared to upload into a session, with the upload counted against their budget. */
+/**
+ * A sender cleared to upload into a session, with the upload counted against their budget; or,
+ * for a retry of an upload already stored, its message (nothing counted, no file needed).
+ */
 export interface UploadGrant {
   sessionId: string;
   endpoint: UploadEndpoint;
   participantIds: readonly string[];
   isParticipant: boolean;
+  /** The client id looked up when the grant was made (undefined: none was known yet). */
+  checkedId: string | undefined;
+  /** The stored message of that id: the upload is a retry, answered with it. */
+  stored: TChatMessage | null;
 }
 
 /** An upload spooled to a temporary file by the transport (within the size limit). */
@@ -85,11 +92,17 @@ export function createFilesService(deps: FilesServiceDeps) {
   const { store, bus, rateLimiter, blobStore, scanner } = deps;
   const { repos } = store;
 
-  /** Access (participants are kept in memory), an active session, then the budget. */
+  /**
+   * Access (participants are kept in memory), an active session, then the budget. A client id
+   * already stored by this sender in this session is a retry: its message is the answer, and
+   * no budget is spent, so a retry is answered even when the budget is used up (as a repeated
+   * text message is).
+   */
   async function authorizeUpload(
     actor: Actor,
     sessionId: string,
     endpoint: UploadEndpoint,
+    id?: string,
   ): Promise<UploadGrant> {
     const [session, access] = await Promise.all([
       repos.sessions.findById(sessionId),
@@ -97,8 +110,15 @@ export function createFilesService(deps: FilesServiceDeps) {
     ]);
     if (!session) throw new ChatError('SESSION_NOT_FOUND');
     assertActive(session);
-    await rateLimiter.consume(budgetOf(endpoint), actor.id);
-    return { sessionId, endpoint, ...access };
+    const stored =
+      id === undefined ? null : await findStoredRetry(repos, deps.fileUrls, id, actor, sessionId);
+    if (!stored) await rateLimiter.consume(budgetOf(endpoint), actor.id);
+    return { sessionId, endpoint, ...access, checkedId: id, stored };
+  }
+
+  /** Gives back what a grant counted (a retry's grant counted nothing). */
+  async function release(actor: Actor, grant: UploadGrant): Promise<void> {
+    if (!grant.stored) await rateLimiter.refund(budgetOf(grant.endpoint), actor.id);
   }
 
   /**
@@ -124,15 +144,22 @@ export function createFilesService(deps: FilesServiceDeps) {
     transport: Transport,
   ): Promise<{ message: TChatMessage; created: boolean }> {
     let grant = upload.grant;
+    if (grant?.stored && (grant.sessionId !== upload.sessionId || grant.stored.id !== upload.id)) {
+      // The retry's file was read past; a field after it cannot make it another upload.
+      throw new ChatError('VALIDATION_ERROR', 'id and session_id changed after the file', {
+        details: ['id: send id and session_id once, before the file'],
+      });
+    }
     if (grant && grant.sessionId !== upload.sessionId) {
       // A second session_id field changed the target after the first was cleared.
-      await rateLimiter.refund(budgetOf(grant.endpoint), actor.id);
+      await release(actor, grant);
       grant = undefined;
     }
-    grant ??= await authorizeUpload(actor, upload.sessionId, upload.endpoint);
+    grant ??= await authorizeUpload(actor, upload.sessionId, upload.endpoint, upload.id);
+    if (grant.stored) return { message: grant.stored, created: false };
     const cleared = grant;
     // A retry of an upload already stored (same client id): its message, nothing stored again,
-    // nothing counted. (Checked before the scan: a retry costs no pipeline work.)
+    // nothing counted. Usually found by `authorizeUpload`; this covers an id sent after the file.
     const storedRetry = async () => {
       try {
         const message =
@@ -146,8 +173,10 @@ export function createFilesService(deps: FilesServiceDeps) {
         throw error;
       }
     };
-    const retried = await storedRetry();
-    if (retried) return { message: retried, created: false };
+    if (upload.id !== undefined && upload.id !== grant.checkedId) {
+      const retried = await storedRetry();
+      if (retried) return { message: retried, created: false };
+    }
 
     const bytes = { path: upload.tempPath, content: upload.content };
     if (!bytes.content) await upload.written;
@@ -263,9 +292,9 @@ export function createFilesService(deps: FilesServiceDeps) {
 
   return {
     /**
-     * Access, session and budget checks, run as soon as `session_id` is known (before the file
-     * is read when the client sends the field first). The grant goes to `storeUpload`, or back
-     * through `releaseUpload` when the upload fails before it.
+     * Access, session, retry and budget checks, run as soon as `session_id` is known (before the
+     * file is read when the client sends the fields first). The grant goes to `storeUpload`, or
+     * back through `releaseUpload` when the upload fails before it.
      */
     authorizeUpload,
 
@@ -273,9 +302,7 @@ export function createFilesService(deps: FilesServiceDeps) {
     beginScan: () => scanner.begin(),
 
     /** The upload stored nothing (too large, cut off, bad fields): its budget is given back. */
-    async releaseUpload(actor: Actor, grant: UploadGrant): Promise<void> {
-      await rateLimiter.refund(budgetOf(grant.endpoint), actor.id);
-    },
+    releaseUpload: release,
 
     /**
      * The pipeline after the bytes are in: type from the bytes, virus verdict, re-encode or

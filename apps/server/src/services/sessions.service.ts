@@ -203,6 +203,7 @@ export function toProfile(p: ProfileRow): TProfile {
 function presentSummary({
   session,
   viewerLastReadSeq,
+  deletedAfterCursor,
   lastMessage,
   participantIds,
   booking,
@@ -210,7 +211,7 @@ function presentSummary({
   return {
     ...sessionCore(session),
     participants: participantIds,
-    unread_count: unreadCount(session, viewerLastReadSeq),
+    unread_count: unreadCount(session, viewerLastReadSeq, deletedAfterCursor),
     last_message: lastMessage
       ? {
           id: lastMessage.id,
@@ -240,13 +241,17 @@ export async function presentDetail(
     ...(booking ? [booking.clientId, booking.readerId] : []),
   ]);
   const own = participants.find((p) => p.userId === viewerId);
+  const deletedAfterCursor =
+    own && own.lastReadSeq < session.lastSeq
+      ? await repos.messages.countDeletedAfter(session.id, own.lastReadSeq)
+      : 0;
   const lastMessageRows =
     session.lastSeq > 0 ? await repos.messages.before(session.id, session.lastSeq + 1, 1) : [];
   const last = lastMessageRows[0];
   return {
     ...sessionCore(session),
     participants: participants.map((p) => p.userId),
-    unread_count: unreadCount(session, own?.lastReadSeq ?? null),
+    unread_count: unreadCount(session, own?.lastReadSeq ?? null, deletedAfterCursor),
     last_message: last
       ? {
           id: last.id,
@@ -289,16 +294,18 @@ function sessionCore(session: SessionListItem['session']) {
 }
 
 /**
- * Others' messages after the viewer's cursor. Sending moves the sender's cursor to their own
- * message, so everything after the cursor is someone else's: the count is a subtraction, the
- * same cost at any history length.
+ * Others' messages after the viewer's cursor that are still there. Sending moves the sender's
+ * cursor to their own message, so everything after the cursor is someone else's: the count is a
+ * subtraction, less the deleted ones among them (rare, counted from a partial index), the same
+ * cost at any history length.
  */
 function unreadCount(
   session: Pick<SessionRow, 'lastSeq'>,
   viewerLastReadSeq: number | null,
+  deletedAfterCursor: number,
 ): number {
   if (viewerLastReadSeq === null) return 0;
-  return Math.max(0, session.lastSeq - viewerLastReadSeq);
+  return Math.max(0, session.lastSeq - viewerLastReadSeq - deletedAfterCursor);
 }
 
 async function profileMap(

@@ -1,7 +1,7 @@
 import { ZDevUsersResponse } from '@chat/contracts';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { describeError, errorFromResponse, isRetryable } from './errors';
-import { parseEnvelope, pathFor } from './http';
+import { parseEnvelope, pathFor, uploadFile } from './http';
 
 const sarah = {
   id: '11111111-1111-4111-8111-111111111111',
@@ -63,5 +63,37 @@ describe('errors', () => {
 
   it('treats an answer that is not an envelope as a bad response', () => {
     expect(errorFromResponse(502, '<html>', null).code).toBe('BAD_RESPONSE');
+  });
+});
+
+describe('uploadFile', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('sends id and session_id before the file, so a retry out of budget is still answered', () => {
+    const sent: FormData[] = [];
+    class FakeRequest {
+      upload = {};
+      open() {}
+      setRequestHeader() {}
+      send(body: FormData) {
+        sent.push(body);
+      }
+      abort() {}
+    }
+    vi.stubGlobal('XMLHttpRequest', FakeRequest);
+    const id = '22222222-2222-4222-8222-222222222222';
+    uploadFile(
+      'token',
+      'voice',
+      { id, session_id: sarah.id, duration: 2 },
+      new Blob(['RIFF']),
+      'voice_note.webm',
+      () => {},
+    );
+    const names = [...(sent[0]?.keys() ?? [])];
+    expect(names).toEqual(['id', 'session_id', 'duration', 'voice_note']);
+    expect(sent[0]?.get('id')).toBe(id);
   });
 });

@@ -199,8 +199,9 @@ export interface UploadHandle {
 }
 
 /**
- * Multipart upload with progress (fetch has no upload progress, XMLHttpRequest does). The
- * session id goes before the file, so the server checks access before reading the bytes.
+ * Multipart upload with progress (fetch has no upload progress, XMLHttpRequest does). The id
+ * and the session id go before the file, so the server checks access before reading the bytes,
+ * and answers a retry of a stored upload without reading them (even when out of budget).
  */
 export function uploadFile(
   token: string,

@@ -58,8 +58,11 @@ export function tickFor(
 }
 
 /**
- * Unread badge of a session in the list: the server's rule is `last_seq - last_read_seq` (own
- * messages move one's own cursor), so the list keeps both numbers and events move them.
+ * Unread badge of a session in the list: the server counts others' messages after one's cursor
+ * that are still there (own messages move one's own cursor). The list keeps `last_seq` and a
+ * read position `last_seq - unread_count` (the cursor plus the deleted messages after it), and
+ * events move them: a new message raises `lastSeq`, a read raises `readSeq`. A message deleted
+ * meanwhile is noticed at the next list load (`message_deleted` goes to the session's room).
  */
 export interface UnreadState {
   lastSeq: number;

@@ -56,8 +56,10 @@ export const filesRoutes: FastifyPluginAsyncZod<{
           fileField,
           fieldsSchema,
           tempDir,
-          onSessionId: async (sessionId) => {
-            grant = await services.files.authorizeUpload(actor, sessionId, endpoint);
+          authorize: async ({ sessionId, id }) => {
+            grant = await services.files.authorizeUpload(actor, sessionId, endpoint, id);
+            // A retry of a stored upload: its message is the answer, its bytes are not needed.
+            return grant.stored ? 'discard' : 'receive';
           },
           startScan: services.files.beginScan,
         });

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { MAX_UPLOAD_BYTES, ZId } from '@chat/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
@@ -37,13 +37,28 @@ export interface ReceivedUpload<F> {
   scan: StreamScan | null;
 }
 
+/** What the receiver knows when it asks for clearance: the target and the client's id, if sent. */
+export interface UploadTarget {
+  sessionId: string;
+  /** The multipart `id` field, when it came before the file (a retry can then be answered). */
+  id: string | undefined;
+}
+
+/**
+ * `receive`: read the file (and scan it as it arrives). `discard`: the upload is a retry of a
+ * stored message; its bytes are read past, neither spooled nor scanned.
+ */
+export type UploadClearance = 'receive' | 'discard';
+
 /**
  * Streams a multipart body: the one file part goes to a temporary file (never the whole upload
- * in memory, stopped at 10 MB), fields are collected in whatever order they come. As soon as
- * `session_id` arrives before the file, `onSessionId` runs, so a caller without access is turned
- * away before their file is read; then the file also goes to the scan `startScan` opens as it
- * arrives (one pass instead of a second read of the spooled file). On any failure the temporary
- * file is gone and the scan dropped.
+ * in memory, stopped at 10 MB), fields are collected in whatever order they come. When the file
+ * part starts after `session_id`, `authorize` runs with the fields so far, so a caller without
+ * access is turned away before their file is read, and a retry (its `id` sent before the file)
+ * is answered without reading the file in. Otherwise the file goes to the scan `startScan` opens
+ * as it arrives (one pass instead of a second read of the spooled file). With the file first,
+ * `authorize` runs once the body is in. On any failure the temporary file is gone and the scan
+ * dropped.
  */
 export async function receiveUpload<S extends z.ZodType>(
   request: FastifyRequest,
@@ -51,7 +66,7 @@ export async function receiveUpload<S extends z.ZodType>(
     fileField: string;
     fieldsSchema: S;
     tempDir: string;
-    onSessionId: (sessionId: string) => Promise<void>;
+    authorize: (target: UploadTarget) => Promise<UploadClearance>;
     startScan: () => StreamScan;
   },
 ): Promise<ReceivedUpload<z.output<S>>> {
@@ -72,19 +87,7 @@ export async function receiveUpload<S extends z.ZodType>(
   try {
     for await (const part of request.parts({ limits: MULTIPART_LIMITS })) {
       if (part.type === 'field') {
-        if (typeof part.value !== 'string') continue;
-        fields[part.fieldname] = part.value;
-        if (
-          !authorized &&
-          part.fieldname === 'session_id' &&
-          originalName === undefined &&
-          ZId.safeParse(part.value).success
-        ) {
-          await options.onSessionId(part.value);
-          authorized = true;
-          // Connected while the file part is on its way, so its first bytes go straight out.
-          scan ??= options.startScan();
-        }
+        if (typeof part.value === 'string') fields[part.fieldname] = part.value;
         continue;
       }
       if (part.fieldname !== options.fileField) {
@@ -94,6 +97,22 @@ export async function receiveUpload<S extends z.ZodType>(
         });
       }
       originalName = part.filename;
+      const sessionId = ZId.safeParse(fields.session_id);
+      if (sessionId.success) {
+        const id = ZId.safeParse(fields.id);
+        const clearance = await options.authorize({
+          sessionId: sessionId.data,
+          id: id.success ? id.data : undefined,
+        });
+        authorized = true;
+        if (clearance === 'discard') {
+          part.file.resume();
+          await finished(part.file);
+          continue;
+        }
+        // Connected before the first bytes are read, so they go straight out.
+        scan = options.startScan();
+      }
       const spooling = spool(part.file, tempPath, scan);
       written = spooling.written;
       content = await spooling.received;
@@ -110,7 +129,11 @@ export async function receiveUpload<S extends z.ZodType>(
         details: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
       });
     }
-    if (!authorized) await options.onSessionId((parsed.data as { session_id: string }).session_id);
+    if (!authorized) {
+      const target = parsed.data as { session_id: string; id?: string | undefined };
+      // The file is spooled already; a retry found now is answered all the same.
+      await options.authorize({ sessionId: target.session_id, id: target.id });
+    }
     return { tempPath, written, content, originalName, fields: parsed.data, scan };
   } catch (error) {
     scan?.abort();
