@@ -55,7 +55,8 @@ export function createLocalBlobStore(root: string): BlobStore {
       const firstCreated = await mkdir(dirname(target), { recursive: true });
       if (options?.move) {
         // The bytes reach the disk before a name points at them: after a power cut the message
-        // row (committed next) never points at an empty or missing file.
+        // row (committed next) never points at an empty or missing file. (The upload spool
+        // flushes as it closes, so this finds nothing left to write.)
         await syncPath(filePath);
         // A rename costs no pass over the bytes; the upload folder sits under the same
         // DATA_DIR, but a different mount (EXDEV) still works by copying.
@@ -105,13 +106,14 @@ async function syncPath(path: string): Promise<void> {
  */
 async function syncFolders(file: string, firstCreated: string | undefined): Promise<void> {
   let folder = dirname(file);
-  await syncPath(folder);
-  if (firstCreated === undefined) return;
-  const outermost = dirname(firstCreated);
+  const folders = [folder];
+  const outermost = firstCreated === undefined ? folder : dirname(firstCreated);
   while (folder !== outermost && folder !== dirname(folder)) {
     folder = dirname(folder);
-    await syncPath(folder);
+    folders.push(folder);
   }
+  // Independent fsyncs, side by side on libuv's pool.
+  await Promise.all(folders.map(syncPath));
 }
 
 /** Supabase Storage: a private bucket; clients fetch through short-lived signed URLs. */

@@ -176,7 +176,9 @@ function spool(source: Readable, path: string, scan: StreamScan | null) {
   const written = pipeline(
     source,
     tee,
-    createWriteStream(path, { flags: 'wx', highWaterMark: SMALL_UPLOAD_BYTES }),
+    // `flush`: fsync before close, so the bytes are on the disk by the time the verdict is
+    // in (the store needs them durable before the message row; done here it overlaps the scan).
+    createWriteStream(path, { flags: 'wx', highWaterMark: SMALL_UPLOAD_BYTES, flush: true }),
   );
   // Awaited later (or by the cleanup); a failure still rejects `received` through the race.
   written.catch(() => {});
