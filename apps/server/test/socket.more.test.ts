@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signUserToken } from '../src/auth/token-verifier.js';
 import {
   type ClientSocket,
@@ -312,6 +312,9 @@ describe('socket events', () => {
     expect((await started).is_typing).toBe(true);
     // Well before the server's own 6 s timeout would end it.
     const stopped = nextEvent(r, 'user_typing', (e) => !e.is_typing, 2_000);
+    // Telling other nodes is the adapter's job; one node alone has none to tell (the in-memory
+    // adapter would print a warning for every message sent over REST).
+    const warn = vi.spyOn(console, 'warn');
     const sent = await t.app.inject({
       method: 'POST',
       url: '/api/chat/messages',
@@ -322,6 +325,10 @@ describe('socket events', () => {
     expect(await stopped).toEqual(
       expect.objectContaining({ user_id: client.id, session_id: sessionId, is_typing: false }),
     );
+    expect(warn.mock.calls.map((args) => String(args[0]))).not.toContainEqual(
+      expect.stringContaining('serverSideEmit'),
+    );
+    warn.mockRestore();
     // Typing again is announced again (the server's state was reset, not just the event sent).
     const again = nextEvent(r, 'user_typing', (e) => e.is_typing);
     await c.timeout(3000).emitWithAck('typing_start', { session_id: sessionId });

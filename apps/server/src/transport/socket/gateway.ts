@@ -16,9 +16,17 @@ export function registerGateway(
   io: ChatServer,
   bus: EventBus,
   logger: FanOutLogger,
-  /** Ends a user's typing indicator in a session on this node's sockets. */
-  endTyping: (sessionId: string, userId: string) => void = () => {},
+  typing: {
+    /** Ends a user's typing indicator in a session on this node's sockets. */
+    endTyping: (sessionId: string, userId: string) => void;
+    /**
+     * Other nodes exist (an adapter between nodes carries server-side emits). The in-memory
+     * adapter has no other node to tell and warns on every `serverSideEmit`.
+     */
+    clustered: boolean;
+  } = { endTyping: () => {}, clustered: false },
 ): () => void {
+  const { endTyping } = typing;
   // Another node relays a message sent there (REST, tRPC) by a user typing on this one.
   io.on('typing_ended', endTyping);
   const unsubscribe = [
@@ -27,7 +35,9 @@ export function registerGateway(
         // A message sent another way than the typing socket still means typing is over (the
         // socket's own send_message ends it there), on this node and on the others.
         endTyping(message.session_id, message.sender_id);
-        io.serverSideEmit('typing_ended', message.session_id, message.sender_id);
+        if (typing.clustered) {
+          io.serverSideEmit('typing_ended', message.session_id, message.sender_id);
+        }
       }
       logger.debug(
         { reqId: requestId, sessionId: message.session_id, seq: message.seq },

@@ -68,7 +68,10 @@ export function createSocketServer(options: SocketServerOptions): {
     const here = io.of('/').adapter.rooms.get(presenceRoom(sessionId, userId));
     for (const socketId of here ?? []) typingBySocket.get(socketId)?.stop(sessionId);
   };
-  const stopGateway = registerGateway(io, options.bus, options.logger, endTyping);
+  const stopGateway = registerGateway(io, options.bus, options.logger, {
+    endTyping,
+    clustered: options.adapterRedis !== undefined,
+  });
   // The adapter's client queues commands while Redis is away; presence lookups must not wait on it.
   const adapterRedis = options.adapterRedis;
   const clusterReachable = () => adapterRedis === undefined || adapterRedis.status === 'ready';
