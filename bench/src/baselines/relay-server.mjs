@@ -6,6 +6,13 @@ import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 
 const port = Number(process.env.PORT ?? 0);
+/**
+ * RELAY_SHAPE=contract: still no auth, no validation, no persistence, but the traffic the API
+ * contract asks for: `new_message` in the service's full shape (the REST message fields plus
+ * `sender` and `timestamp`), and `message_sent` to the sender besides the ack. What the
+ * contract's frames cost, apart from what the service does.
+ */
+const contract = process.env.RELAY_SHAPE === 'contract';
 const http = createServer((request, response) => {
   if (request.url === '/memory') {
     response.writeHead(200, { 'content-type': 'application/json' });
@@ -50,23 +57,49 @@ io.on('connection', (socket) => {
     const seq = (seqs.get(room) ?? 0) + 1;
     seqs.set(room, seq);
     const created_at = new Date().toISOString();
-    const message = {
-      ...payload?.message,
-      id: randomUUID(),
-      session_id: payload?.session_id,
-      sender_id: userId,
-      seq,
-      created_at,
-    };
+    const message = contract
+      ? contractMessage(payload, userId, seq, created_at)
+      : {
+          ...payload?.message,
+          id: randomUUID(),
+          session_id: payload?.session_id,
+          sender_id: userId,
+          seq,
+          created_at,
+        };
     io.to(room).emit('new_message', message);
-    if (typeof ack === 'function') {
-      ack({
-        ok: true,
-        data: { message_id: message.id, session_id: message.session_id, seq, created_at },
-      });
-    }
+    const sent = { message_id: message.id, session_id: message.session_id, seq, created_at };
+    if (contract) socket.emit('message_sent', sent);
+    if (typeof ack === 'function') ack({ ok: true, data: sent });
   });
 });
+
+/** `new_message` as the service sends a text message (see toChatMessage / toSocketMessage). */
+function contractMessage(payload, userId, seq, created_at) {
+  const first_name = 'Bench';
+  const last_name = `User ${String(userId).slice(0, 8)}`;
+  return {
+    id: randomUUID(),
+    session_id: payload?.session_id,
+    sender_id: userId,
+    seq,
+    content: typeof payload?.message?.content === 'string' ? payload.message.content : null,
+    type: payload?.message?.type ?? 'text',
+    file_url: null,
+    file_name: null,
+    file_size: null,
+    mime_type: null,
+    metadata: payload?.message?.metadata ?? {},
+    is_read: false,
+    created_at,
+    edited_at: null,
+    deleted_at: null,
+    profiles: { id: userId, first_name, last_name, avatar_url: null },
+    message_reactions: [],
+    sender: { id: userId, name: `${first_name} ${last_name}`, avatar: null },
+    timestamp: created_at,
+  };
+}
 
 http.listen(port, '127.0.0.1');
 const stop = () => {

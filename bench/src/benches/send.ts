@@ -62,6 +62,7 @@ export async function runSend(): Promise<BenchOutput> {
   const lg = new LoadGenerator();
   let server: Awaited<ReturnType<typeof startChatServer>> | undefined;
   let relay: Awaited<ReturnType<typeof startRelay>> | undefined;
+  let contractRelay: Awaited<ReturnType<typeof startRelay>> | undefined;
   let compare: { server: ChatServer; db: BenchDatabase; trials: TrialResult[] } | undefined;
   let compareDb: BenchDatabase | undefined;
   const idsFile = join(tmpdir(), `chat-bench-acked-${process.pid}.txt`);
@@ -69,6 +70,7 @@ export async function runSend(): Promise<BenchOutput> {
   try {
     server = await startChatServer({ name: 'send', databaseUrl: db.url });
     relay = await startRelay();
+    contractRelay = await startRelay(undefined, 'contract');
     const pairs = await seedBookingSessions(db.pool, SESSIONS);
     script = await preparePgbench(db.pool);
     const specsOf = (list: typeof pairs) =>
@@ -82,6 +84,12 @@ export async function runSend(): Promise<BenchOutput> {
       key: 'relay',
       url: relay.url,
       label: 'relay connect',
+      specs: specs.map((s) => ({ ...s, token: null })),
+    });
+    await lg.call('sendOpen', {
+      key: 'contract',
+      url: contractRelay.url,
+      label: 'contract relay connect',
       specs: specs.map((s) => ({ ...s, token: null })),
     });
     await lg.call('sendOpen', {
@@ -127,10 +135,13 @@ export async function runSend(): Promise<BenchOutput> {
 
     log('send: warm-up (not measured)');
     await trial('relay', 'closed', 3_000, 'relay warm-up');
+    await trial('contract', 'closed', 3_000, 'contract relay warm-up');
     await trial('chat', 'closed', 3_000, 'service warm-up');
     if (compare) await trial('compare', 'closed', 3_000, `${COMPARE?.label} warm-up`);
 
     const relayTrials: TrialResult[] = [];
+    const contractTrials: TrialResult[] = [];
+    const contractCpu: number[] = [];
     const chatTrials: TrialResult[] = [];
     const pgbench: PgbenchResult[] = [];
     const chatCpu: Cpu[] = [];
@@ -148,6 +159,11 @@ export async function runSend(): Promise<BenchOutput> {
       relayCpu.push((relay.proc.cpuSeconds() - r0) / ((Date.now() - rt0) / 1000));
       const rm1 = machineJiffies();
       relayBusyPct.push(((rm1.busy - rm0.busy) / (rm1.total - rm0.total)) * 100);
+      log(`send: round ${round}/${ROUNDS}: contract-shaped relay, closed loop`);
+      const c0 = contractRelay.proc.cpuSeconds();
+      const ct0 = Date.now();
+      contractTrials.push(await trial('contract', 'closed', TRIAL_MS, `contract relay r${round}`));
+      contractCpu.push((contractRelay.proc.cpuSeconds() - c0) / ((Date.now() - ct0) / 1000));
       log(`send: round ${round}/${ROUNDS}: service, closed loop`);
       const s0 = server.proc.cpuSeconds();
       const k0 = server.proc.cpuSplit().system;
@@ -236,11 +252,13 @@ export async function runSend(): Promise<BenchOutput> {
     );
     const seqGaps = Number(gapCheck.rows[0]?.bad ?? 0);
     await lg.call('sendClose', { key: 'relay' });
+    await lg.call('sendClose', { key: 'contract' });
     await lg.call('sendClose', { key: 'chat' });
     if (compare) await lg.call('sendClose', { key: 'compare' });
 
     // Figures.
     const relayDeliveries = medianOf(relayTrials, (t) => t.deliveredPerS);
+    const contractDeliveries = medianOf(contractTrials, (t) => t.deliveredPerS);
     const chatDeliveries = medianOf(chatTrials, (t) => t.deliveredPerS);
     const chatAcks = medianOf(chatTrials, (t) => t.ackedPerS);
     const pgTps = median(pgbench.map((p) => p.tps));
@@ -291,6 +309,8 @@ export async function runSend(): Promise<BenchOutput> {
       relayServerCores: median(relayCpu),
       relayLoadgenCores: medianOf(relayTrials, (t) => t.loadgenCpuPct / 100),
       relayMachineBusyPct: median(relayBusyPct),
+      contractRelayCores: median(contractCpu),
+      contractLoadgenCores: medianOf(contractTrials, (t) => t.loadgenCpuPct / 100),
       databaseTransactionsPerMessage: median(chatCpu.map((c) => c.transactionsPerMessage)),
       pgbenchPostgresCores: median(pgbenchPostgresCores),
     };
@@ -301,6 +321,7 @@ export async function runSend(): Promise<BenchOutput> {
       service: ((cpu.serverCores + cpu.postgresCores + cpu.loadgenCores) / chatAcks) * 1000,
     };
     const notes = [
+      `The API's own traffic, apart from the service's work: a relay sending new_message in the contract's full shape and message_sent besides the ack (no auth, no validation, no database) carries ${fmt(contractDeliveries, 0)} deliveries/s, ${fmt(ratio(contractDeliveries, relayDeliveries), 2)}x the bare relay (relay CPU ${fmt((cpu.contractRelayCores / contractDeliveries) * 1000, 3)} ms, load generator ${fmt((cpu.contractLoadgenCores / contractDeliveries) * 1000, 3)} ms per message); the service reaches ${fmt(ratio(chatDeliveries, contractDeliveries), 2)}x the contract-shaped relay`,
       `CPU per message, whole machine: service ${fmt(machineMsPerMessage.service, 3)} ms (server ${fmt((cpu.serverCores / chatAcks) * 1000, 3)} + PostgreSQL ${fmt((cpu.postgresCores / chatAcks) * 1000, 3)} + load generator ${fmt((cpu.loadgenCores / chatAcks) * 1000, 3)}; machine ${fmt(cpu.machineBusyPct, 0)}% busy) vs bare relay ${fmt(machineMsPerMessage.relay, 3)} ms (relay ${fmt((cpu.relayServerCores / relayDeliveries) * 1000, 3)} + load generator ${fmt((cpu.relayLoadgenCores / relayDeliveries) * 1000, 3)}; ${fmt(cpu.relayMachineBusyPct, 0)}% busy). 0.5x the relay's rate at the same busy share needs <= ${fmt(2 * machineMsPerMessage.relay, 3)} ms per message in all; 2x pgbench is ${fmt(2 * pgTps, 0)} acks/s${2 * pgTps > relayDeliveries ? `, more than the bare relay's own ${fmt(relayDeliveries, 0)} deliveries/s` : ''}`,
       `CPU during the service's closed-loop trials (cores): server ${fmt(cpu.serverCores, 2)} (kernel ${fmt(cpu.serverSystemCores, 2)}), all postgres processes ${fmt(cpu.postgresCores, 2)}, load generator ${fmt(cpu.loadgenCores, 2)}; machine ${fmt(cpu.machineBusyPct, 0)}% busy (the bare relay used ${fmt(cpu.relayServerCores, 2)} cores for ${fmt(relayDeliveries, 0)} deliveries/s). Server CPU per message: ${fmt((cpu.serverCores / chatAcks) * 1000, 3)} ms vs relay ${fmt((cpu.relayServerCores / relayDeliveries) * 1000, 3)} ms; ${fmt(cpu.databaseTransactionsPerMessage, 3)} database transactions per message`,
       `PostgreSQL CPU per committed row: ${fmt((cpu.postgresCores / chatAcks) * 1000, 3)} ms per message sent vs ${fmt((cpu.pgbenchPostgresCores / pgTps) * 1000, 3)} ms per pgbench transaction (${fmt(cpu.pgbenchPostgresCores / pgTps / (cpu.postgresCores / chatAcks), 1)}x less with the group commit; pgbench used ${fmt(cpu.pgbenchPostgresCores, 2)} PostgreSQL cores)`,
@@ -374,6 +395,11 @@ export async function runSend(): Promise<BenchOutput> {
         senders: SESSIONS * 2,
         rounds: ROUNDS,
         trialSeconds: TRIAL_MS / 1000,
+        contractRelay: {
+          deliveriesPerS: round(contractDeliveries),
+          latency: lat(contractTrials, 'deliveryMs'),
+          trials: contractTrials,
+        },
         relay: {
           deliveriesPerS: round(relayDeliveries),
           latency: lat(relayTrials, 'deliveryMs'),
@@ -403,6 +429,7 @@ export async function runSend(): Promise<BenchOutput> {
     await lg.close();
     await server?.stop();
     await relay?.stop();
+    await contractRelay?.stop();
     await compare?.server.stop();
     await db.drop();
     await compareDb?.drop();

@@ -195,9 +195,15 @@ export const COMPARE =
       }
     : undefined;
 
-/** The bare Socket.IO baseline (plain JavaScript, no persistence, no auth). */
-export function startRelay(port?: number): Promise<BaselineServer> {
-  return startBaseline('relay-server.mjs', 'bare relay', port);
+/**
+ * The bare Socket.IO baseline (plain JavaScript, no persistence, no auth); `contract`: the same
+ * relay sending the frames and payloads the API contract asks for (see relay-server.mjs).
+ */
+export function startRelay(
+  port?: number,
+  shape: 'bare' | 'contract' = 'bare',
+): Promise<BaselineServer> {
+  return startBaseline('relay-server.mjs', `${shape} relay`, port, { RELAY_SHAPE: shape });
 }
 
 /** The bare HTTP upload baseline: reads the body, answers 201 (see baselines/upload-sink.mjs). */
@@ -206,12 +212,17 @@ export function startUploadSink(): Promise<BaselineServer> {
 }
 
 /** A plain-JavaScript baseline under ../baselines, on loopback, up once /healthz answers. */
-async function startBaseline(file: string, label: string, port?: number): Promise<BaselineServer> {
+async function startBaseline(
+  file: string,
+  label: string,
+  port?: number,
+  env: Record<string, string> = {},
+): Promise<BaselineServer> {
   const listenPort = port ?? (await freePort());
   const script = new URL(`../baselines/${file}`, import.meta.url).pathname;
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const proc = spawnManaged(`${label} :${listenPort}`, process.execPath, [...nodeArgs, script], {
-    env: { PATH: process.env.PATH, PORT: String(listenPort) },
+    env: { PATH: process.env.PATH, PORT: String(listenPort), ...env },
   });
   const url = `http://127.0.0.1:${listenPort}`;
   const up = await waitUntil(async () => {
