@@ -24,15 +24,39 @@ async function upload(user: TestUser, path: string, body: FormData) {
   return { status: response.status, body: await response.json(), headers: response.headers };
 }
 
-async function storedNothing(sessionId: string, user: TestUser) {
+/** Posts one file to `/api/chat/files`: `session_id` (and a caption) before it, unless `fileFirst`. */
+function sendFile(
+  user: TestUser,
+  sessionId: string,
+  name: string,
+  data: Buffer,
+  options: { type?: string; caption?: string; fileFirst?: boolean } = {},
+) {
+  const { type, caption, fileFirst } = options;
+  const fields: Record<string, string> = { session_id: sessionId };
+  if (caption !== undefined) fields.caption = caption;
+  return upload(
+    user,
+    '/api/chat/files',
+    form(fields, { field: 'file', name, data, type }, fileFirst),
+  );
+}
+
+/** The ids of the session's messages as `user` lists them over REST, oldest first. */
+async function messageIds(sessionId: string, user: TestUser): Promise<string[]> {
   const list = await t.app.inject({
     method: 'GET',
     url: `/api/chat/messages?session_id=${sessionId}`,
     headers: user.auth,
   });
+  return list.json().data.messages.map((m: { id: string }) => m.id);
+}
+
+async function storedNothing(sessionId: string, user: TestUser) {
+  const messages = await messageIds(sessionId, user);
   const tmp = await readdir(join(t.config.dataDir, 'tmp', 'uploads')).catch(() => []);
   const files = await readdir(join(t.config.dataDir, 'files', sessionId)).catch(() => []);
-  return list.json().data.messages.length === 0 && tmp.length === 0 && files.length === 0;
+  return messages.length === 0 && tmp.length === 0 && files.length === 0;
 }
 
 describe('voice notes', () => {
@@ -69,12 +93,7 @@ describe('voice notes', () => {
         .subarray(0, 4)
         .toString(),
     ).toBe('RIFF');
-    const seen = await t.app.inject({
-      method: 'GET',
-      url: `/api/chat/messages?session_id=${sessionId}`,
-      headers: reader.auth,
-    });
-    expect(seen.json().data.messages[0].id).toBe(res.body.data.id);
+    expect((await messageIds(sessionId, reader))[0]).toBe(res.body.data.id);
   });
 
   it('an upload sent again with the same client id answers 200 with the stored message; one file, one message', async () => {
@@ -100,12 +119,7 @@ describe('voice notes', () => {
         expect.objectContaining({ id, seq: first.body.data.seq, type: 'voice' }),
       );
     }
-    const list = await t.app.inject({
-      method: 'GET',
-      url: `/api/chat/messages?session_id=${sessionId}`,
-      headers: reader.auth,
-    });
-    expect(list.json().data.messages.map((m: { id: string }) => m.id)).toEqual([id]);
+    expect(await messageIds(sessionId, reader)).toEqual([id]);
     const stored = await readdir(join(t.config.dataDir, 'files', sessionId));
     expect(stored).toEqual([id]);
     const tmp = await readdir(join(t.config.dataDir, 'tmp', 'uploads')).catch(() => []);
@@ -135,11 +149,7 @@ describe('voice notes', () => {
     );
     expect(a.status).toBe(415);
     expect(a.body.code).toBe('UNSUPPORTED_FILE_TYPE');
-    const b = await upload(
-      client,
-      '/api/chat/files',
-      form({ session_id: sessionId }, { field: 'file', name: 'x.wav', data: wavOf(1) }),
-    );
+    const b = await sendFile(client, sessionId, 'x.wav', wavOf(1));
     expect(b.status).toBe(415);
     expect(await storedNothing(sessionId, client)).toBe(true);
   });
@@ -152,14 +162,10 @@ describe('images and PDFs', () => {
     const before = await sharp(original).metadata();
     expect(before.orientation).toBe(6);
     expect(before.exif?.includes(Buffer.from('TestCam'))).toBe(true);
-    const res = await upload(
-      client,
-      '/api/chat/files',
-      form(
-        { session_id: sessionId, caption: 'My cards' },
-        { field: 'file', name: 'IMG_0001.jpg', data: original, type: 'image/jpeg' },
-      ),
-    );
+    const res = await sendFile(client, sessionId, 'IMG_0001.jpg', original, {
+      type: 'image/jpeg',
+      caption: 'My cards',
+    });
     expect(res.status).toBe(201);
     expect(res.body.message).toBe('File uploaded successfully');
     expect(res.body.data).toEqual(
@@ -184,28 +190,14 @@ describe('images and PDFs', () => {
 
   it('bounds the longest side at 2048 px', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    const res = await upload(
-      client,
-      '/api/chat/files',
-      form(
-        { session_id: sessionId },
-        { field: 'file', name: 'wide.png', data: await pngOf(3000, 1000) },
-      ),
-    );
+    const res = await sendFile(client, sessionId, 'wide.png', await pngOf(3000, 1000));
     expect(res.status).toBe(201);
     expect(res.body.data.metadata).toEqual(expect.objectContaining({ width: 2048, height: 683 }));
   });
 
   it('serves a PDF as an attachment with its original name', async () => {
     const { client, reader, sessionId } = await t.factory.bookingChat();
-    const res = await upload(
-      client,
-      '/api/chat/files',
-      form(
-        { session_id: sessionId },
-        { field: 'file', name: 'Tarot reading – résumé.pdf', data: pdfDocument() },
-      ),
-    );
+    const res = await sendFile(client, sessionId, 'Tarot reading – résumé.pdf', pdfDocument());
     expect(res.status).toBe(201);
     expect(res.body.data.type).toBe('file');
     // Downloading with a bearer token instead of the signed link works for participants.
@@ -225,11 +217,7 @@ describe('refusals leave nothing behind', () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const big = Buffer.alloc(MAX_UPLOAD_BYTES + 1);
     pdfDocument().copy(big);
-    const res = await upload(
-      client,
-      '/api/chat/files',
-      form({ session_id: sessionId }, { field: 'file', name: 'big.pdf', data: big }),
-    );
+    const res = await sendFile(client, sessionId, 'big.pdf', big);
     expect(res.status).toBe(413);
     expect(res.body.code).toBe('FILE_TOO_LARGE');
     expect(await storedNothing(sessionId, client)).toBe(true);
@@ -239,11 +227,7 @@ describe('refusals leave nothing behind', () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const exact = Buffer.alloc(MAX_UPLOAD_BYTES, 0x20);
     pdfDocument().copy(exact);
-    const res = await upload(
-      client,
-      '/api/chat/files',
-      form({ session_id: sessionId }, { field: 'file', name: 'exact.pdf', data: exact }),
-    );
+    const res = await sendFile(client, sessionId, 'exact.pdf', exact);
     expect(res.status).toBe(201);
     expect(res.body.data.file_size).toBe(MAX_UPLOAD_BYTES);
   });
@@ -254,14 +238,9 @@ describe('refusals leave nothing behind', () => {
       '<html><script>alert(1)</script></html>',
       '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
     ]) {
-      const res = await upload(
-        client,
-        '/api/chat/files',
-        form(
-          { session_id: sessionId },
-          { field: 'file', name: 'cute.jpg', data: Buffer.from(data), type: 'image/jpeg' },
-        ),
-      );
+      const res = await sendFile(client, sessionId, 'cute.jpg', Buffer.from(data), {
+        type: 'image/jpeg',
+      });
       expect(res.status).toBe(415);
       expect(res.body.code).toBe('UNSUPPORTED_FILE_TYPE');
     }
@@ -270,27 +249,18 @@ describe('refusals leave nothing behind', () => {
 
   it('a PNG named .pdf contradicts its name', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    const res = await upload(
-      client,
-      '/api/chat/files',
-      form(
-        { session_id: sessionId },
-        { field: 'file', name: 'invoice.pdf', data: await pngOf(10, 10) },
-      ),
-    );
+    const res = await sendFile(client, sessionId, 'invoice.pdf', await pngOf(10, 10));
     expect(res.status).toBe(415);
     expect(res.body.error).toBe('File content does not match its name');
   });
 
   it('path-traversal names are cleaned', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    const res = await upload(
+    const res = await sendFile(
       client,
-      '/api/chat/files',
-      form(
-        { session_id: sessionId },
-        { field: 'file', name: '../../etc/\u202Epasswd.png', data: await pngOf(10, 10) },
-      ),
+      sessionId,
+      '../../etc/\u202Epasswd.png',
+      await pngOf(10, 10),
     );
     expect(res.status).toBe(201);
     expect(res.body.data.file_name).toBe('passwd.png');
@@ -301,21 +271,11 @@ describe('refusals leave nothing behind', () => {
   it('an outsider is refused before the file is read, and a file sent first is removed', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const outsider = await t.factory.user('client');
-    const fieldFirst = await upload(
-      outsider,
-      '/api/chat/files',
-      form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }),
-    );
+    const fieldFirst = await sendFile(outsider, sessionId, 'a.png', await pngOf(10, 10));
     expect(fieldFirst.status).toBe(403);
-    const fileFirst = await upload(
-      outsider,
-      '/api/chat/files',
-      form(
-        { session_id: sessionId },
-        { field: 'file', name: 'a.png', data: await pngOf(10, 10) },
-        true,
-      ),
-    );
+    const fileFirst = await sendFile(outsider, sessionId, 'a.png', await pngOf(10, 10), {
+      fileFirst: true,
+    });
     expect(fileFirst.status).toBe(403);
     expect(fileFirst.body.code).toBe('CHAT_ACCESS_DENIED');
     expect(await storedNothing(sessionId, client)).toBe(true);
@@ -324,11 +284,7 @@ describe('refusals leave nothing behind', () => {
   it('without the signature or a token, a file link is refused; an outsider with a token too', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const outsider = await t.factory.user('client');
-    const res = await upload(
-      client,
-      '/api/chat/files',
-      form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }),
-    );
+    const res = await sendFile(client, sessionId, 'a.png', await pngOf(10, 10));
     const bare = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`);
     expect(bare.status).toBe(401);
     const tampered = await fetch(
@@ -439,11 +395,7 @@ describe('budgets, deletes and broken uploads', () => {
 
   it('deleting a file message removes its file and its link', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    const res = await upload(
-      client,
-      '/api/chat/files',
-      form({ session_id: sessionId }, { field: 'file', name: 'a.png', data: await pngOf(10, 10) }),
-    );
+    const res = await sendFile(client, sessionId, 'a.png', await pngOf(10, 10));
     const del = await t.app.inject({
       method: 'DELETE',
       url: `/api/chat/messages/${res.body.data.id}`,

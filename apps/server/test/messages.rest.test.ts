@@ -325,22 +325,16 @@ describe('POST /api/chat/messages', () => {
   it('SESSION_INACTIVE once an admin closes the session; sends work again when reopened', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const admin = await t.factory.user('admin');
-    await rest(t.app, admin).patch(`/api/chat/sessions/${sessionId}`, { status: 'closed' });
-    expectError(
-      await rest(t.app, client).post('/api/chat/messages', {
-        session_id: sessionId,
-        content: 'hello?',
-      }),
-      'SESSION_INACTIVE',
-    );
-    await rest(t.app, admin).patch(`/api/chat/sessions/${sessionId}`, { status: 'archived' });
-    expectError(
-      await rest(t.app, client).post('/api/chat/messages', {
-        session_id: sessionId,
-        content: 'hello?',
-      }),
-      'SESSION_INACTIVE',
-    );
+    for (const status of ['closed', 'archived']) {
+      await rest(t.app, admin).patch(`/api/chat/sessions/${sessionId}`, { status });
+      expectError(
+        await rest(t.app, client).post('/api/chat/messages', {
+          session_id: sessionId,
+          content: 'hello?',
+        }),
+        'SESSION_INACTIVE',
+      );
+    }
     // History stays readable.
     expect((await list(client, `session_id=${sessionId}`)).messages).toEqual([]);
     await rest(t.app, admin).patch(`/api/chat/sessions/${sessionId}`, { status: 'active' });

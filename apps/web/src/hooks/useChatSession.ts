@@ -77,7 +77,8 @@ interface UploadSource {
 
 type Handlers = { [E in keyof ServerToClientEvents]?: ServerToClientEvents[E] };
 
-const initialState: ChatSessionState = {
+/** A chat before anything is loaded. */
+export const initialState: ChatSessionState = {
   detail: null,
   loadError: null,
   timeline: emptyTimeline,
@@ -183,92 +184,25 @@ export function useChatSession(options: {
     });
   }, [sessionId, token, takeMessages, update, addAlert]);
 
-  const attemptSend = useCallback(
-    async (item: PendingItem) => {
-      update((s) => ({
-        ...s,
-        timeline: updatePending(s.timeline, item.id, { status: 'sending', error: undefined }),
-      }));
-      try {
-        const stored = await sendMessage(token, {
-          id: item.id,
-          session_id: sessionId,
-          content: item.content,
-        });
-        takeMessages([stored]);
-      } catch (error) {
-        const code = isApiError(error) ? error.code : 'BAD_RESPONSE';
-        update((s) => ({
-          ...s,
-          timeline: updatePending(s.timeline, item.id, {
-            status: 'failed',
-            error: { code, message: describeError(error) },
-          }),
-        }));
-        if (isApiError(error) && error.code === 'SESSION_INACTIVE') {
-          update((s) => ({ ...s, status: s.status === 'active' ? 'closed' : s.status }));
-        }
-        if (!isApiError(error) || error.code !== 'NETWORK_ERROR') addAlert(describeError(error));
-      }
-    },
-    [token, sessionId, takeMessages, update, addAlert],
-  );
-
-  const attemptUpload = useCallback(
-    async (item: PendingItem) => {
-      const source = uploads.current.get(item.id);
-      if (!source) return;
-      update((s) => ({
-        ...s,
-        timeline: updatePending(s.timeline, item.id, {
-          status: 'sending',
-          error: undefined,
-          upload: { fileName: source.fileName, size: source.blob.size, progress: 0 },
-        }),
-      }));
-      const handle = uploadFile(
+  const attempt = useCallback(
+    (item: PendingItem) =>
+      attemptPending(item, {
         token,
-        source.kind,
-        { id: item.id, session_id: sessionId, duration: source.duration },
-        source.blob,
-        source.fileName,
-        (progress) =>
-          update((s) => ({
-            ...s,
-            timeline: updatePending(s.timeline, item.id, {
-              upload: { fileName: source.fileName, size: source.blob.size, progress },
-            }),
-          })),
-      );
-      try {
-        const stored = await handle.promise;
-        uploads.current.delete(item.id);
-        update((s) => ({ ...s, timeline: removePending(s.timeline, item.id) }));
-        takeMessages([stored]);
-      } catch (error) {
-        const code = isApiError(error) ? error.code : 'BAD_RESPONSE';
-        update((s) => ({
-          ...s,
-          timeline: updatePending(s.timeline, item.id, {
-            status: 'failed',
-            error: { code, message: describeError(error) },
-          }),
-        }));
-        addAlert(`“${source.fileName}” was not sent. ${describeError(error)}`);
-      }
-    },
+        sessionId,
+        uploads: uploads.current,
+        update,
+        takeMessages,
+        addAlert,
+      }),
     [token, sessionId, takeMessages, update, addAlert],
   );
 
   /** Sends again what failed because the network was down (same ids: nothing doubles). */
   const retryNetworkFailures = useCallback(() => {
     for (const item of stateRef.current.timeline.pending) {
-      if (item.status !== 'failed' || item.error?.code !== 'NETWORK_ERROR') continue;
-      // Uploads carry their message id too, so sending one again cannot store it twice.
-      if (item.type === 'text') void attemptSend(item);
-      else if (uploads.current.has(item.id)) void attemptUpload(item);
+      if (item.status === 'failed' && item.error?.code === 'NETWORK_ERROR') void attempt(item);
     }
-  }, [attemptSend, attemptUpload]);
+  }, [attempt]);
 
   // Load the session and its newest page; join the live feed; listen.
   useEffect(() => {
@@ -487,9 +421,9 @@ export function useChatSession(options: {
         status: 'sending',
       };
       update((s) => ({ ...s, timeline: addPending(s.timeline, item) }));
-      void attemptSend(item);
+      void attempt(item);
     },
-    [sessionId, viewerId, update, attemptSend],
+    [sessionId, viewerId, update, attempt],
   );
 
   const sendUpload = useCallback(
@@ -512,19 +446,17 @@ export function useChatSession(options: {
       };
       uploads.current.set(item.id, source);
       update((s) => ({ ...s, timeline: addPending(s.timeline, item) }));
-      void attemptUpload(item);
+      void attempt(item);
     },
-    [sessionId, viewerId, update, attemptUpload],
+    [sessionId, viewerId, update, attempt],
   );
 
   const retry = useCallback(
     (id: string) => {
       const item = stateRef.current.timeline.pending.find((p) => p.id === id);
-      if (!item) return;
-      if (item.upload) void attemptUpload(item);
-      else void attemptSend(item);
+      if (item) void attempt(item);
     },
-    [attemptSend, attemptUpload],
+    [attempt],
   );
 
   const discard = useCallback(
@@ -602,3 +534,66 @@ export function useChatSession(options: {
 }
 
 export type ChatSession = ReturnType<typeof useChatSession>;
+
+/** What one try at sending a pending item needs from the chat that holds it. */
+interface AttemptContext {
+  token: string;
+  sessionId: string;
+  /** The files of uploads not stored yet, by pending id. */
+  uploads: Map<string, UploadSource>;
+  update: (change: (s: ChatSessionState) => ChatSessionState) => void;
+  takeMessages: (messages: readonly TChatMessage[]) => void;
+  addAlert: (text: string) => void;
+}
+
+function uploadProgress(source: UploadSource, progress: number) {
+  return { fileName: source.fileName, size: source.blob.size, progress };
+}
+
+/**
+ * One try at sending a pending item, text or upload: its first send and every retry. The item's
+ * id goes along as the message id, so a try whose answer was lost and is sent again stores
+ * nothing twice.
+ */
+export async function attemptPending(item: PendingItem, context: AttemptContext): Promise<void> {
+  const { token, sessionId, uploads, update } = context;
+  const source = uploads.get(item.id);
+  // A discarded upload's file is gone: nothing is left to send.
+  if (item.upload && !source) return;
+  const change = (fields: Parameters<typeof updatePending>[2]) =>
+    update((s) => ({ ...s, timeline: updatePending(s.timeline, item.id, fields) }));
+  change({
+    status: 'sending',
+    error: undefined,
+    ...(source && { upload: uploadProgress(source, 0) }),
+  });
+  try {
+    const stored = source
+      ? await uploadFile(
+          token,
+          source.kind,
+          { id: item.id, session_id: sessionId, duration: source.duration },
+          source.blob,
+          source.fileName,
+          (progress) => change({ upload: uploadProgress(source, progress) }),
+        ).promise
+      : await sendMessage(token, { id: item.id, session_id: sessionId, content: item.content });
+    if (source) {
+      uploads.delete(item.id);
+      update((s) => ({ ...s, timeline: removePending(s.timeline, item.id) }));
+    }
+    context.takeMessages([stored]);
+  } catch (error) {
+    const code = isApiError(error) ? error.code : 'BAD_RESPONSE';
+    change({ status: 'failed', error: { code, message: describeError(error) } });
+    if (source) {
+      context.addAlert(`“${source.fileName}” was not sent. ${describeError(error)}`);
+      return;
+    }
+    if (code === 'SESSION_INACTIVE') {
+      update((s) => ({ ...s, status: s.status === 'active' ? 'closed' : s.status }));
+    }
+    // A network failure is shown on the message and sent again once the connection is back.
+    if (code !== 'NETWORK_ERROR') context.addAlert(describeError(error));
+  }
+}
