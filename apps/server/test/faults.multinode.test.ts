@@ -1,25 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { sleep, waitUntil } from '@chat/testkit';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDatabaseUnavailable, openDatabase, queryRows, sql } from '../src/db/database.js';
 import { TYPING_TIMEOUT_MS } from '../src/transport/socket/typing.js';
-import {
-  createRedisServer,
-  type RedisServer,
-  type ServerProcess,
-  sleep,
-  startServerProcess,
-  waitUntil,
-} from './support/server-process.js';
-import { type ClientSocket, connectClient, nextEvent } from './support/sockets.js';
+import { ACK_MS, Cluster, join } from './support/cluster.js';
+import { createRedisServer, type ServerProcess } from './support/server-process.js';
+import { type ClientSocket, nextEvent } from './support/sockets.js';
 import { TcpProxy } from './support/tcp-proxy.js';
-import {
-  requiredServiceUrl,
-  startTestApp,
-  type TestApp,
-  type TestUser,
-} from './support/test-app.js';
+import type { TestApp, TestUser } from './support/test-app.js';
 
 /**
  * Faults against real server processes on the real PostgreSQL and Redis: a node killed in the
@@ -31,63 +21,27 @@ import {
  * to count rows; every write under test goes through the nodes.
  */
 
-const ACK_MS = 5_000;
 const UNLIMITED = { RATE_LIMIT_MESSAGES_PER_MINUTE: '1000000' };
 
-let databaseUrl: string;
-let redisUrl: string;
+const cluster = new Cluster();
+const { connect } = cluster;
 let t: TestApp;
-const nodes: ServerProcess[] = [];
-const sockets: ClientSocket[] = [];
-const proxies: TcpProxy[] = [];
-const redisServers: RedisServer[] = [];
 
 beforeAll(async () => {
-  databaseUrl = requiredServiceUrl('DATABASE_URL');
-  redisUrl = requiredServiceUrl('REDIS_URL');
-  t = await startTestApp({});
+  t = await cluster.start();
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.disconnect();
-  const results = await Promise.allSettled([
-    ...nodes.map((node) => node.stop()),
-    ...proxies.map((proxy) => proxy.close()),
-    ...redisServers.map((redis) => redis.stop()),
-  ]);
-  await t?.close();
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
+  await cluster.close();
 });
 
-async function startNode(
+/** A node with the message budget out of the way, unless `env` sets it. */
+function startNode(
   name: string,
   env: Record<string, string> = {},
   overrides: { databaseUrl?: string; redisUrl?: string } = {},
 ) {
-  const node = await startServerProcess({
-    name,
-    databaseUrl: overrides.databaseUrl ?? databaseUrl,
-    redisUrl: overrides.redisUrl ?? redisUrl,
-    env: { ...UNLIMITED, ...env },
-  });
-  nodes.push(node);
-  return node;
-}
-
-async function connect(url: string, user: TestUser): Promise<ClientSocket> {
-  const socket = await connectClient(url, user.token);
-  sockets.push(socket);
-  return socket;
-}
-
-async function join(socket: ClientSocket, sessionId: string, sinceSeq?: number) {
-  const ack = await socket.timeout(ACK_MS).emitWithAck('join_chat', {
-    session_id: sessionId,
-    ...(sinceSeq === undefined ? {} : { since_seq: sinceSeq }),
-  });
-  if (!ack.ok) throw new Error(`join_chat failed: ${ack.error.code}`);
-  return ack.data;
+  return cluster.startNode(name, { ...overrides, env: { ...UNLIMITED, ...env } });
 }
 
 /** Every stored message of a session, straight from the database: id, seq, content. */
@@ -159,9 +113,16 @@ async function readyz(node: {
   };
 }
 
-function hostPort(url: string): { host: string; port: number } {
-  const parsed = new URL(url);
-  return { host: parsed.hostname, port: Number(parsed.port || 5432) };
+/** A proxy in front of PostgreSQL (closed with the cluster), and the database URL through it. */
+async function databaseBehindProxy(): Promise<{ proxy: TcpProxy; url: string }> {
+  const direct = new URL(cluster.databaseUrl);
+  const proxy = cluster.track(
+    await TcpProxy.start([{ host: direct.hostname, port: Number(direct.port || 5432) }]),
+  );
+  const viaProxy = new URL(direct);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  return { proxy, url: viaProxy.href };
 }
 
 function metricValue(text: string, name: string): number {
@@ -173,8 +134,8 @@ describe('ack means committed', () => {
   it('SIGKILL in the middle of socket and REST sends: every acknowledged message is stored once; every retry of the rest lands once', async () => {
     const node = await startNode('K');
     const { client, reader, sessionId } = await t.factory.bookingChat();
-    const sender = await connect(node.url, client);
-    const watcher = await connect(node.url, reader);
+    const sender = await connect(node, client);
+    const watcher = await connect(node, reader);
     await join(sender, sessionId);
     await join(watcher, sessionId);
     const delivered = new Map<string, number>();
@@ -224,8 +185,8 @@ describe('ack means committed', () => {
     // Restart on the same database; the clients retry everything unacknowledged with the same id.
     const restarted = await startNode('K2');
     const recoveredMs = Date.now() - killedAt;
-    const sender2 = await connect(restarted.url, client);
-    const watcher2 = await connect(restarted.url, reader);
+    const sender2 = await connect(restarted, client);
+    const watcher2 = await connect(restarted, reader);
     const lastSeen = Math.max(0, ...delivered.values());
     let contiguous = 0;
     const seenSeqs = new Set(delivered.values());
@@ -263,19 +224,15 @@ describe('ack means committed', () => {
 
 describe('PostgreSQL unavailable', () => {
   it('refused, then silent: requests fail fast with SERVICE_UNAVAILABLE, nothing is acknowledged, /readyz says so, and the node recovers by itself', async () => {
-    const proxy = await TcpProxy.start([hostPort(databaseUrl)]);
-    proxies.push(proxy);
-    const viaProxy = new URL(databaseUrl);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
+    const { proxy, url: viaProxy } = await databaseBehindProxy();
     // A short statement timeout bounds how long a silent database can hold a request.
     const node = await startNode(
       'P',
       { DATABASE_STATEMENT_TIMEOUT_MS: '2000' },
-      { databaseUrl: viaProxy.href },
+      { databaseUrl: viaProxy },
     );
     const { client, reader, sessionId } = await t.factory.bookingChat();
-    const socket = await connect(node.url, client);
+    const socket = await connect(node, client);
     await join(socket, sessionId);
     expect((await restSend(node, client, sessionId, randomUUID(), 'before')).ok).toBe(true);
     expect((await readyz(node)).status).toBe(200);
@@ -388,14 +345,10 @@ describe('PostgreSQL unavailable', () => {
 
 describe('the PostgreSQL pool through an outage', () => {
   it('transactions that fail on a silent connection give their connection back: the pool serves again when the database returns', async () => {
-    const proxy = await TcpProxy.start([hostPort(databaseUrl)]);
-    proxies.push(proxy);
-    const viaProxy = new URL(databaseUrl);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
+    const { proxy, url: viaProxy } = await databaseBehindProxy();
     const database = await openDatabase({
       kind: 'postgres',
-      url: viaProxy.href,
+      url: viaProxy,
       poolSize: 2,
       statementTimeoutMs: 500,
     });
@@ -452,7 +405,7 @@ function resilientClient(url: string, user: TestUser) {
     randomizationFactor: 0,
     forceNew: true,
   }) as ClientSocket;
-  sockets.push(socket);
+  cluster.sockets.push(socket);
   return socket;
 }
 
@@ -500,12 +453,11 @@ describe('SIGTERM and a rolling restart', () => {
       startNode(
         'A',
         {},
-        { databaseUrl: withApplicationName(databaseUrl, `chat-node-A-${process.pid}`) },
+        { databaseUrl: withApplicationName(cluster.databaseUrl, `chat-node-A-${process.pid}`) },
       ),
       startNode('B'),
     ]);
-    balancer = await TcpProxy.start([target(A), target(B)]);
-    proxies.push(balancer);
+    balancer = cluster.track(await TcpProxy.start([target(A), target(B)]));
   });
 
   it('SIGTERM: stops accepting, finishes the request in flight, drops sockets so they reconnect, closes its pools, exits 0 in time', async () => {
@@ -529,7 +481,7 @@ describe('SIGTERM and a rolling restart', () => {
       reconnectionDelay: 200,
       forceNew: true,
     }) as ClientSocket;
-    sockets.push(socket);
+    cluster.sockets.push(socket);
     await new Promise<void>((resolve) => socket.once('authenticated', () => resolve()));
     await join(socket, sessionId);
     const disconnected = new Promise<string>((resolve) => socket.once('disconnect', resolve));
@@ -725,8 +677,7 @@ describe('SIGTERM and a rolling restart', () => {
 
 describe('Redis unavailable with two nodes', () => {
   it('sends keep working; the message budget falls back to each node and is shared again when Redis returns', async () => {
-    const redis = await createRedisServer();
-    redisServers.push(redis);
+    const redis = cluster.track(await createRedisServer());
     await redis.start();
     const [R1, R2] = await Promise.all([
       startNode('R1', { RATE_LIMIT_MESSAGES_PER_MINUTE: '3' }, { redisUrl: redis.url }),
@@ -843,12 +794,11 @@ describe('dead peers', () => {
       SOCKET_PING_INTERVAL_MS: String(PING_INTERVAL),
       SOCKET_PING_TIMEOUT_MS: String(PING_TIMEOUT),
     });
-    const network = await TcpProxy.start([{ host: '127.0.0.1', port: node.port }]);
-    proxies.push(network);
+    const network = cluster.track(await TcpProxy.start([{ host: '127.0.0.1', port: node.port }]));
     const { client, reader, sessionId } = await t.factory.bookingChat();
-    const watcher = await connect(node.url, reader);
+    const watcher = await connect(node, reader);
     await join(watcher, sessionId);
-    const typist = await connect(network.url, client);
+    const typist = await connect(network, client);
     await join(typist, sessionId);
     const openBefore = metricValue(
       await (await fetch(`${node.url}/metrics`)).text(),

@@ -1,20 +1,13 @@
-import type { ServerToClientEvents } from '@chat/contracts';
+import { sleep, waitUntil } from '@chat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACK_MS, acked, Cluster, join } from './support/cluster.js';
 import {
   createRedisServer,
   type RedisServer,
   type ServerProcess,
-  sleep,
-  startServerProcess,
-  waitUntil,
 } from './support/server-process.js';
-import { type ClientSocket, collect, connectClient, nextEvent } from './support/sockets.js';
-import {
-  requiredServiceUrl,
-  startTestApp,
-  type TestApp,
-  type TestUser,
-} from './support/test-app.js';
+import { type ClientSocket, collect, nextEvent } from './support/sockets.js';
+import type { TestUser } from './support/test-app.js';
 
 /**
  * Two real server processes (A and B) on one PostgreSQL and one Redis. The test process only
@@ -22,84 +15,16 @@ import {
  * broadcast goes through the nodes themselves (their sockets or their REST API).
  */
 
-const ACK_MS = 5_000;
 /** How long the private Redis stays down in the restart test. */
 const OUTAGE_MS = 3_000;
 
-/** Sockets and processes of the running describe block, ended in its afterAll whatever happened. */
-interface Cluster {
-  t: TestApp | undefined;
-  nodes: ServerProcess[];
-  sockets: ClientSocket[];
-  redis?: RedisServer | undefined;
-}
-
-async function startNodes(
-  cluster: Cluster,
-  names: string[],
-  settings: { databaseUrl: string; redisUrl: string; env?: Record<string, string> },
-): Promise<ServerProcess[]> {
-  const started = await Promise.allSettled(
-    names.map((name) => startServerProcess({ name, ...settings })),
+const send = (socket: ClientSocket, sessionId: string, content: string) =>
+  acked(
+    socket
+      .timeout(ACK_MS)
+      .emitWithAck('send_message', { session_id: sessionId, message: { content } }),
+    `send_message "${content}"`,
   );
-  for (const result of started) if (result.status === 'fulfilled') cluster.nodes.push(result.value);
-  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return started.map((r) => (r as PromiseFulfilledResult<ServerProcess>).value);
-}
-
-async function tearDown(cluster: Cluster): Promise<void> {
-  for (const socket of cluster.sockets) socket.disconnect();
-  const results = await Promise.allSettled([
-    ...cluster.nodes.map((node) => node.stop()),
-    ...(cluster.redis ? [cluster.redis.stop()] : []),
-  ]);
-  await cluster.t?.close();
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
-}
-
-function socketsOf(cluster: Cluster) {
-  const connect = async (node: ServerProcess, user: TestUser) => {
-    const socket = await connectClient(node.url, user.token);
-    cluster.sockets.push(socket);
-    return socket;
-  };
-  const join = async (
-    socket: ClientSocket,
-    sessionId: string,
-    sinceSeq?: number,
-  ): Promise<Parameters<ServerToClientEvents['chat_joined']>[0]> => {
-    const ack = await acked(
-      socket.timeout(ACK_MS).emitWithAck('join_chat', {
-        session_id: sessionId,
-        ...(sinceSeq === undefined ? {} : { since_seq: sinceSeq }),
-      }),
-      'join_chat',
-    );
-    if (!ack.ok) throw new Error(`join_chat failed: ${ack.error.code}`);
-    return ack.data;
-  };
-  const send = (socket: ClientSocket, sessionId: string, content: string) =>
-    acked(
-      socket
-        .timeout(ACK_MS)
-        .emitWithAck('send_message', { session_id: sessionId, message: { content } }),
-      `send_message "${content}"`,
-    );
-  return { connect, join, send };
-}
-
-/** Names the event when its ack never came (socket.io's own error says only "operation has timed out"). */
-async function acked<T>(pending: Promise<T>, what: string): Promise<T> {
-  try {
-    return await pending;
-  } catch (error) {
-    throw new Error(
-      `no ack for ${what} within ${ACK_MS} ms (${error instanceof Error ? error.message : error})`,
-    );
-  }
-}
 
 const nameOf = (user: TestUser) => `${user.firstName} ${user.lastName}`;
 
@@ -136,9 +61,8 @@ async function waitForTypingAcross(
 
 /** Both nodes deliver to each other before any test relies on it. */
 async function warmUp(cluster: Cluster, a: ServerProcess, b: ServerProcess): Promise<void> {
-  const t = cluster.t as TestApp;
-  const { connect, join } = socketsOf(cluster);
-  const { client, reader, sessionId } = await t.factory.bookingChat();
+  const { connect } = cluster;
+  const { client, reader, sessionId } = await cluster.t.factory.bookingChat();
   const onA = await connect(a, client);
   const onB = await connect(b, reader);
   await join(onA, sessionId);
@@ -152,19 +76,15 @@ async function warmUp(cluster: Cluster, a: ServerProcess, b: ServerProcess): Pro
 }
 
 describe('two nodes on one PostgreSQL and one Redis', () => {
-  const cluster: Cluster = { t: undefined, nodes: [], sockets: [] };
+  const cluster = new Cluster();
   let A: ServerProcess;
   let B: ServerProcess;
-  const { connect, join, send } = socketsOf(cluster);
-  const t = () => cluster.t as TestApp;
+  const { connect } = cluster;
+  const t = () => cluster.t;
 
   beforeAll(async () => {
-    const databaseUrl = requiredServiceUrl('DATABASE_URL');
-    const redisUrl = requiredServiceUrl('REDIS_URL');
-    cluster.t = await startTestApp({});
-    [A, B] = (await startNodes(cluster, ['A', 'B'], {
-      databaseUrl,
-      redisUrl,
+    await cluster.start();
+    [A, B] = (await cluster.startNodes(['A', 'B'], {
       // Small, so the shared-budget test needs few sends; every other test sends at most 3 per user.
       env: { RATE_LIMIT_MESSAGES_PER_MINUTE: '3' },
     })) as [ServerProcess, ServerProcess];
@@ -172,7 +92,7 @@ describe('two nodes on one PostgreSQL and one Redis', () => {
   });
 
   afterAll(async () => {
-    await tearDown(cluster);
+    await cluster.close();
   });
 
   it('send_message on A reaches the reader on B as new_message; the sender gets message_sent', async () => {
@@ -447,19 +367,17 @@ describe('two nodes on one PostgreSQL and one Redis', () => {
 });
 
 describe('two nodes through a Redis restart', () => {
-  const cluster: Cluster = { t: undefined, nodes: [], sockets: [] };
+  const cluster = new Cluster();
   let A: ServerProcess;
   let B: ServerProcess;
   let redis: RedisServer;
-  const { connect, join, send } = socketsOf(cluster);
+  const { connect } = cluster;
 
   beforeAll(async () => {
-    const databaseUrl = requiredServiceUrl('DATABASE_URL');
-    redis = await createRedisServer();
-    cluster.redis = redis;
+    redis = cluster.track(await createRedisServer());
     await redis.start();
-    cluster.t = await startTestApp({});
-    [A, B] = (await startNodes(cluster, ['A', 'B'], { databaseUrl, redisUrl: redis.url })) as [
+    await cluster.start();
+    [A, B] = (await cluster.startNodes(['A', 'B'], { redisUrl: redis.url })) as [
       ServerProcess,
       ServerProcess,
     ];
@@ -467,7 +385,7 @@ describe('two nodes through a Redis restart', () => {
   });
 
   afterAll(async () => {
-    await tearDown(cluster);
+    await cluster.close();
   });
 
   const redisReady = async (node: ServerProcess) => {
@@ -477,8 +395,7 @@ describe('two nodes through a Redis restart', () => {
   };
 
   it('no acknowledged message is lost, the reader catches up by since_seq, and the nodes deliver across again by themselves', async () => {
-    const t = cluster.t as TestApp;
-    const { client, reader, sessionId } = await t.factory.bookingChat();
+    const { client, reader, sessionId } = await cluster.t.factory.bookingChat();
     const c = await connect(A, client);
     const r = await connect(B, reader);
     await join(c, sessionId);

@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { sleep } from '@chat/testkit';
 import { createBenchDatabase, seedBookingSessions } from '../lib/db.js';
 import { LoadGenerator } from '../lib/processes.js';
 import type { BenchOutput, Target } from '../lib/report.js';
@@ -10,7 +11,7 @@ import {
   startChatServer,
   startRelay,
 } from '../lib/server.js';
-import { fmt, log, ratio, round, sleep } from '../lib/util.js';
+import { fmt, log, ratio, round } from '../lib/util.js';
 import type { Expected } from '../loadgen/connections.js';
 
 const quick = process.env.BENCH_QUICK === '1';

@@ -1,6 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from '@chat/testkit';
 import { type BenchDatabase, createBenchDatabase, seedBookingSessions } from '../lib/db.js';
 import {
   machineJiffies,
@@ -9,7 +10,7 @@ import {
   preparePgbench,
   runPgbench,
 } from '../lib/pgbench.js';
-import { LoadGenerator, sleep } from '../lib/processes.js';
+import { LoadGenerator } from '../lib/processes.js';
 import type { BenchOutput, Target } from '../lib/report.js';
 import {
   type ChatServer,

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, sleep } from '@chat/testkit';
 import { createBenchDatabase, seedBookingSessions } from '../lib/db.js';
 import { LoadGenerator, onExit } from '../lib/processes.js';
 import type { BenchOutput, Target } from '../lib/report.js';
@@ -15,7 +16,7 @@ import {
   startChatServer,
   startUploadSink,
 } from '../lib/server.js';
-import { fmt, freePort, log, median, pcts, REPO_ROOT, ratio, round, sleep } from '../lib/util.js';
+import { fmt, log, median, pcts, REPO_ROOT, ratio, round } from '../lib/util.js';
 import type { RunResult } from '../loadgen/uploads.js';
 
 const quick = process.env.BENCH_QUICK === '1';

@@ -3,16 +3,9 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type Managed, spawnManaged } from './processes.js';
-import {
-  freePort,
-  log,
-  REPO_ROOT,
-  RESULTS_DIR,
-  SERVER_DIR,
-  SERVER_MAIN,
-  waitUntil,
-} from './util.js';
+import { freePort, type ManagedProcess, waitUntil } from '@chat/testkit';
+import { QUOTED_OUTPUT_CHARS, spawnManaged } from './processes.js';
+import { log, REPO_ROOT, RESULTS_DIR, SERVER_DIR, SERVER_MAIN } from './util.js';
 
 export const BENCH_JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
 
@@ -73,7 +66,7 @@ export interface ChatServer {
   name: string;
   url: string;
   port: number;
-  proc: Managed;
+  proc: ManagedProcess;
   dataDir: string;
   env: NodeJS.ProcessEnv;
   stop(): Promise<void>;
@@ -157,7 +150,9 @@ export async function startChatServer(options: ChatServerOptions): Promise<ChatS
   if (!healthy || proc.exited) {
     await proc.stop(2_000);
     if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
-    throw new Error(`server ${options.name} did not become healthy\n${proc.describe()}`);
+    throw new Error(
+      `server ${options.name} did not become healthy\n${proc.describe(QUOTED_OUTPUT_CHARS)}`,
+    );
   }
   const server: ChatServer = {
     name: options.name,
@@ -167,7 +162,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<ChatS
     dataDir,
     env,
     async stop() {
-      await proc.stop();
+      await proc.stop(15_000);
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -177,7 +172,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<ChatS
 export interface BaselineServer {
   url: string;
   port: number;
-  proc: Managed;
+  proc: ManagedProcess;
   stop(): Promise<void>;
 }
 
@@ -232,7 +227,7 @@ async function startBaseline(
   }, 20_000);
   if (!up || proc.exited) {
     await proc.stop(2_000);
-    throw new Error(`${label} did not start\n${proc.describe()}`);
+    throw new Error(`${label} did not start\n${proc.describe(QUOTED_OUTPUT_CHARS)}`);
   }
   return { url, port: listenPort, proc, stop: () => proc.stop(5_000) };
 }

@@ -1,9 +1,10 @@
 // Scratch probe: heap vs RSS per idle joined socket, service vs bare relay; optional heap snapshot.
 //   BENCH_PROBE_N=2000 pnpm --filter @chat/bench exec tsx src/tools/memory-probe.ts
+import { sleep } from '@chat/testkit';
 import { createBenchDatabase, seedBookingSessions } from '../lib/db.js';
 import { LoadGenerator } from '../lib/processes.js';
 import { scrapeMetrics, signToken, startChatServer, startRelay } from '../lib/server.js';
-import { log, sleep } from '../lib/util.js';
+import { log } from '../lib/util.js';
 
 const N = Number(process.env.BENCH_PROBE_N ?? 2000);
 const db = await createBenchDatabase('probe');

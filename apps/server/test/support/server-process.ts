@@ -1,148 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, type ManagedProcess, spawnManaged, waitUntil } from '@chat/testkit';
 import { TEST_JWT_SECRET } from './test-app.js';
 
 /** apps/server: where `src/main.ts` and its `node_modules/tsx` live. */
 const SERVER_DIR = fileURLToPath(new URL('../..', import.meta.url));
-/** Kept per process: enough of the end of its output to explain a failure. */
-const OUTPUT_LIMIT = 20_000;
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A port nobody listens on right now: listen on 0 on loopback, read the port, close. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
-
-/** Polls `check` until it returns true, at most `timeoutMs`; false when time ran out. */
-export async function waitUntil(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  intervalMs = 100,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return true;
-    } catch {
-      // Not yet: try again until the deadline.
-    }
-    if (Date.now() >= deadline) return false;
-    await sleep(intervalMs);
-  }
-}
-
-/** A spawned child with its output kept, and bounded ways to end it. */
-export class ManagedProcess {
-  readonly child: ChildProcess;
-  private out = '';
-  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private readonly exitedPromise: Promise<void>;
-
-  constructor(
-    readonly name: string,
-    command: string,
-    args: string[],
-    options: { cwd?: string; env: NodeJS.ProcessEnv },
-  ) {
-    this.child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (chunk: Buffer) => {
-      this.out += chunk.toString('utf8');
-      if (this.out.length > OUTPUT_LIMIT) this.out = this.out.slice(-OUTPUT_LIMIT);
-    };
-    this.child.stdout?.on('data', keep);
-    this.child.stderr?.on('data', keep);
-    // Last resort: if the test process itself goes away, its children go with it.
-    const onParentExit = () => {
-      if (!this.exited) this.child.kill('SIGKILL');
-    };
-    process.once('exit', onParentExit);
-    this.exitedPromise = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        this.exitInfo = { code, signal };
-        process.off('exit', onParentExit);
-        resolve();
-      });
-      this.child.once('error', (error) => {
-        keep(Buffer.from(`spawn failed: ${error.message}\n`));
-        this.exitInfo ??= { code: null, signal: null };
-        resolve();
-      });
-    });
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  get exited(): boolean {
-    return this.exitInfo !== undefined;
-  }
-
-  /** How it ended, or undefined while it runs. */
-  get exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
-    return this.exitInfo;
-  }
-
-  /** The last part of its stdout and stderr. */
-  output(): string {
-    return this.out;
-  }
-
-  describe(): string {
-    const state = this.exitInfo
-      ? `exited (code ${this.exitInfo.code}, signal ${this.exitInfo.signal})`
-      : `running (pid ${this.pid})`;
-    return `${this.name}: ${state}\n--- output ---\n${this.out || '(none)'}`;
-  }
-
-  /** Resolves true once the process has exited, false after `timeoutMs`. */
-  async waitForExit(timeoutMs: number): Promise<boolean> {
-    if (this.exited) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const result = await Promise.race([this.exitedPromise.then(() => true as const), timedOut]);
-    clearTimeout(timer);
-    return result;
-  }
-
-  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
-  async stop(graceMs = 10_000): Promise<void> {
-    if (this.exited) return;
-    this.child.kill('SIGTERM');
-    if (await this.waitForExit(graceMs)) return;
-    await this.kill();
-  }
-
-  /** SIGKILL, and wait (bounded) for the exit. */
-  async kill(): Promise<void> {
-    if (this.exited) return;
-    this.child.kill('SIGKILL');
-    if (!(await this.waitForExit(5_000))) {
-      throw new Error(`${this.name} (pid ${this.pid}) did not exit after SIGKILL`);
-    }
-  }
-}
 
 export interface ServerProcessOptions {
   name: string;
@@ -199,7 +65,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     WEB_DIST_DIR: '/nonexistent-web-dist',
     ...options.env,
   };
-  const child = new ManagedProcess(
+  const child = spawnManaged(
     `node ${options.name} (port ${port})`,
     process.execPath,
     ['--conditions=source', '--import', 'tsx', 'src/main.ts'],
@@ -285,7 +151,7 @@ export async function createRedisServer(binary = 'redis-server'): Promise<RedisS
     },
     async start() {
       if (current && !current.exited) throw new Error('redis-server already running');
-      const child = new ManagedProcess(
+      const child = spawnManaged(
         `redis-server :${port}`,
         binary,
         ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

@@ -1,0 +1,3 @@
+export * from './managed-process.js';
+export * from './ports.js';
+export * from './wait.js';
