@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ParticipantRow, ReactionRow } from '../domain/types.js';
-import { readStatus, summarizeReactions, toSocketMessage } from './message-view.js';
+import {
+  type FileUrlBuilder,
+  presentCommitted,
+  readStatus,
+  summarizeReactions,
+  toChatMessage,
+  toSocketMessage,
+} from './message-view.js';
 
 const SESSION = '00000000-0000-4000-8000-000000000000';
 const ALICE = '00000000-0000-4000-8000-00000000000a';
@@ -110,6 +117,13 @@ describe('toSocketMessage', () => {
     message_reactions: [],
   };
 
+  it('carries every REST field unchanged', () => {
+    const profiles = { id: ALICE, first_name: 'Sarah', last_name: null, avatar_url: null };
+    const { sender, timestamp, ...rest } = toSocketMessage({ ...base, profiles });
+    expect(rest).toEqual({ ...base, profiles });
+    expect([sender.name, timestamp]).toEqual(['Sarah', base.created_at]);
+  });
+
   it('adds the reference’s sender and timestamp to the REST fields', () => {
     const message = toSocketMessage({
       ...base,
@@ -139,6 +153,63 @@ describe('toSocketMessage', () => {
       id: null,
       name: 'System',
       avatar: null,
+    });
+  });
+});
+
+describe('presentCommitted', () => {
+  const sender = { id: ALICE, firstName: 'Sarah', lastName: 'Johnson', avatarUrl: null };
+  const committed = { seq: 7, createdAt: new Date(Date.UTC(2024, 11, 1, 12, 0, 0, 123)) };
+  const fileUrl: FileUrlBuilder = (row, variant) => `https://chat.example/f/${row.id}/${variant}`;
+  const draft = {
+    id: '00000000-0000-4000-8000-000000000007',
+    sessionId: SESSION,
+    senderId: ALICE,
+    content: 'hello' as string | null,
+    storageKey: null as string | null,
+    fileName: null as string | null,
+    fileSize: null as number | null,
+    mimeType: null as string | null,
+    metadata: {} as Record<string, unknown>,
+  };
+  /** What presenting the stored row would give (the read-back path). */
+  const asStored = (message: typeof draft & { type: 'text' | 'image' | 'voice' }) =>
+    toChatMessage(
+      {
+        ...message,
+        ...committed,
+        editedAt: null,
+        deletedAt: null,
+        sender: { id: ALICE, firstName: 'Sarah', lastName: 'Johnson', avatarUrl: null },
+      },
+      [],
+      false,
+      fileUrl,
+    );
+
+  it('presents a text message as reading it back would', () => {
+    const text = { ...draft, type: 'text' as const };
+    expect(presentCommitted(text, committed, sender, fileUrl)).toEqual(asStored(text));
+  });
+
+  it('presents an image with its file and thumbnail links as reading it back would', () => {
+    const image = {
+      ...draft,
+      type: 'image' as const,
+      content: null,
+      storageKey: `${SESSION}/${draft.id}/photo.webp`,
+      fileName: 'photo.webp',
+      fileSize: 2048,
+      mimeType: 'image/webp',
+      metadata: { width: 10, height: 20 },
+    };
+    const presented = presentCommitted(image, committed, sender, fileUrl);
+    expect(presented).toEqual(asStored(image));
+    expect(presented.file_url).toBe(`https://chat.example/f/${draft.id}/original`);
+    expect(presented.metadata).toEqual({
+      width: 10,
+      height: 20,
+      thumbnail_url: `https://chat.example/f/${draft.id}/thumbnail`,
     });
   });
 });

@@ -76,7 +76,8 @@ export function toChatMessage(
 /**
  * A message this caller just committed, presented without reading it back: a new message has
  * no reactions and nobody else has read it yet; the sender is the caller (their profile as of
- * sign-in).
+ * sign-in). What `toChatMessage` makes of the committed row (a unit test holds the two
+ * together), built as one literal: this runs for every message sent.
  */
 export function presentCommitted(
   message: Omit<MessageRow, 'seq' | 'createdAt' | 'editedAt' | 'deletedAt'>,
@@ -84,24 +85,37 @@ export function presentCommitted(
   sender: Pick<Actor, 'id' | 'firstName' | 'lastName' | 'avatarUrl'>,
   fileUrl: FileUrlBuilder,
 ): TChatMessage {
-  return toChatMessage(
-    {
-      ...message,
-      seq: committed.seq,
-      createdAt: committed.createdAt,
-      editedAt: null,
-      deletedAt: null,
-      sender: {
-        id: sender.id,
-        firstName: sender.firstName,
-        lastName: sender.lastName,
-        avatarUrl: sender.avatarUrl,
-      },
+  const stored: MessageRow | null =
+    message.storageKey === null
+      ? null
+      : { ...message, ...committed, editedAt: null, deletedAt: null };
+  return {
+    id: message.id,
+    session_id: message.sessionId,
+    sender_id: message.senderId,
+    seq: committed.seq,
+    content: message.content,
+    type: message.type,
+    file_url: stored ? fileUrl(stored, 'original') : null,
+    file_name: message.fileName,
+    file_size: message.fileSize,
+    mime_type: message.mimeType,
+    metadata:
+      stored && message.type === 'image'
+        ? { ...message.metadata, thumbnail_url: fileUrl(stored, 'thumbnail') }
+        : message.metadata,
+    is_read: false,
+    created_at: committed.createdAt.toISOString(),
+    edited_at: null,
+    deleted_at: null,
+    profiles: {
+      id: sender.id,
+      first_name: sender.firstName,
+      last_name: sender.lastName,
+      avatar_url: sender.avatarUrl,
     },
-    [],
-    false,
-    fileUrl,
-  );
+    message_reactions: [],
+  };
 }
 
 export function toMessageReaction(r: ReactionRow): TMessageReaction {
@@ -154,7 +168,11 @@ export function readStatus(
   };
 }
 
-/** `new_message`'s shape: the REST message plus the reference's `sender` and `timestamp`. */
+/**
+ * `new_message`'s shape: the REST message plus the reference's `sender` and `timestamp`. Every
+ * field is named (no spread): this runs for every message fanned out, and the type still fails
+ * to compile if the message gains a field this leaves out.
+ */
 export function toSocketMessage(message: TChatMessage): TSocketMessage {
   const profile = message.profiles;
   const name = profile
@@ -162,7 +180,23 @@ export function toSocketMessage(message: TChatMessage): TSocketMessage {
       'Unknown user'
     : 'System';
   return {
-    ...message,
+    id: message.id,
+    session_id: message.session_id,
+    sender_id: message.sender_id,
+    seq: message.seq,
+    content: message.content,
+    type: message.type,
+    file_url: message.file_url,
+    file_name: message.file_name,
+    file_size: message.file_size,
+    mime_type: message.mime_type,
+    metadata: message.metadata,
+    is_read: message.is_read,
+    created_at: message.created_at,
+    edited_at: message.edited_at,
+    deleted_at: message.deleted_at,
+    profiles: message.profiles,
+    message_reactions: message.message_reactions,
     sender: { id: message.sender_id, name, avatar: profile?.avatar_url ?? null },
     timestamp: message.created_at,
   };

@@ -16,17 +16,28 @@ export function registerGateway(
   io: ChatServer,
   bus: EventBus,
   logger: FanOutLogger,
-  typing: {
+  options: {
     /** Ends a user's typing indicator in a session on this node's sockets. */
     endTyping: (sessionId: string, userId: string) => void;
     /**
-     * Other nodes exist (an adapter between nodes carries server-side emits). The in-memory
-     * adapter has no other node to tell and warns on every `serverSideEmit`.
+     * Other nodes exist (an adapter between nodes carries emits and server-side emits). The
+     * in-memory adapter has no other node to tell and warns on every `serverSideEmit`.
      */
     clustered: boolean;
   } = { endTyping: () => {}, clustered: false },
 ): () => void {
-  const { endTyping } = typing;
+  const { endTyping, clustered } = options;
+  /** Some participant has a socket on this node outside the session's room (a session list). */
+  const listensElsewhereHere = (participantIds: readonly string[], sessionId: string) => {
+    const { rooms } = io.of('/').adapter;
+    const inSession = rooms.get(sessionRoom(sessionId));
+    for (const userId of participantIds) {
+      for (const socketId of rooms.get(userRoom(userId)) ?? []) {
+        if (!inSession?.has(socketId)) return true;
+      }
+    }
+    return false;
+  };
   // Another node relays a message sent there (REST, tRPC) by a user typing on this one.
   io.on('typing_ended', endTyping);
   const unsubscribe = [
@@ -35,7 +46,7 @@ export function registerGateway(
         // A message sent another way than the typing socket still means typing is over (the
         // socket's own send_message ends it there), on this node and on the others.
         endTyping(message.session_id, message.sender_id);
-        if (typing.clustered) {
+        if (clustered) {
           io.serverSideEmit('typing_ended', message.session_id, message.sender_id);
         }
       }
@@ -44,9 +55,13 @@ export function registerGateway(
         'fan-out new_message',
       );
       io.to(sessionRoom(message.session_id)).emit('new_message', toSocketMessage(message));
-      if (participantIds.length > 0) {
-        // For the participants' sockets that are not in the session (a session list, another
-        // device): a socket in the session's room just got the whole message above.
+      // For the participants' sockets that are not in the session (a session list, another
+      // device): a socket in the session's room just got the whole message above. On one node
+      // with nobody to tell, nothing is encoded (the usual case while both sides are in the chat).
+      if (
+        participantIds.length > 0 &&
+        (clustered || listensElsewhereHere(participantIds, message.session_id))
+      ) {
         io.to(participantIds.map(userRoom))
           .except(sessionRoom(message.session_id))
           .emit('chat_activity', {
