@@ -1,9 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MAX_UPLOAD_BYTES } from '@chat/contracts';
+import { MAX_UPLOAD_BYTES, type TChatMessage, type TListMessagesResponse } from '@chat/contracts';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eicar, form, jpegWithGps, pdfDocument, pngOf, wavOf } from './support/media-fixtures.js';
+import { expectStatus, readAnswer, type Success, upload } from './support/rest.js';
 import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
 
 let t: TestApp;
@@ -19,11 +20,6 @@ afterAll(async () => {
   await t.close();
 });
 
-async function upload(user: TestUser, path: string, body: FormData) {
-  const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: user.auth, body });
-  return { status: response.status, body: await response.json(), headers: response.headers };
-}
-
 /** Posts one file to `/api/chat/files`: `session_id` (and a caption) before it, unless `fileFirst`. */
 function sendFile(
   user: TestUser,
@@ -36,6 +32,7 @@ function sendFile(
   const fields: Record<string, string> = { session_id: sessionId };
   if (caption !== undefined) fields.caption = caption;
   return upload(
+    baseUrl,
     user,
     '/api/chat/files',
     form(fields, { field: 'file', name, data, type }, fileFirst),
@@ -49,7 +46,13 @@ async function messageIds(sessionId: string, user: TestUser): Promise<string[]> 
     url: `/api/chat/messages?session_id=${sessionId}`,
     headers: user.auth,
   });
-  return list.json().data.messages.map((m: { id: string }) => m.id);
+  return list.json<Success<TListMessagesResponse>>().data.messages.map((m) => m.id);
+}
+
+/** The signed link of a stored upload (only a deleted message has none). */
+function fileUrlOf(message: TChatMessage): string {
+  if (message.file_url === null) throw new Error(`message ${message.id} has no file_url`);
+  return message.file_url;
 }
 
 async function storedNothing(sessionId: string, user: TestUser) {
@@ -68,8 +71,8 @@ describe('voice notes', () => {
       { field: 'voice_note', name: 'my note.wav', data: wavOf(2.5), type: 'audio/wav' },
       true,
     );
-    const res = await upload(client, '/api/chat/voice-notes', body);
-    expect(res.status).toBe(201);
+    const res = await upload(baseUrl, client, '/api/chat/voice-notes', body);
+    expectStatus(res, 201);
     expect(res.body.message).toBe('Voice note uploaded successfully');
     expect(res.body.data).toEqual(
       expect.objectContaining({
@@ -80,7 +83,7 @@ describe('voice notes', () => {
         metadata: { duration: 2.5, audio_format: 'wav' },
       }),
     );
-    const fileUrl: string = res.body.data.file_url;
+    const fileUrl = fileUrlOf(res.body.data);
     expect(fileUrl.startsWith(`${baseUrl}/api/chat/files/${res.body.data.id}?`)).toBe(true);
     // The reader's <audio src> needs no header, and asks for ranges.
     const ranged = await fetch(fileUrl, { headers: { range: 'bytes=0-43' } });
@@ -101,6 +104,7 @@ describe('voice notes', () => {
     const id = crypto.randomUUID();
     const send = () =>
       upload(
+        baseUrl,
         client,
         '/api/chat/voice-notes',
         form(
@@ -109,12 +113,12 @@ describe('voice notes', () => {
         ),
       );
     const first = await send();
-    expect(first.status).toBe(201);
+    expectStatus(first, 201);
     expect(first.body.data.id).toBe(id);
     // The answer was lost; the client sends it again, twice at once.
     const retries = await Promise.all([send(), send()]);
     for (const retry of retries) {
-      expect(retry.status).toBe(200);
+      expectStatus(retry, 200);
       expect(retry.body.data).toEqual(
         expect.objectContaining({ id, seq: first.body.data.seq, type: 'voice' }),
       );
@@ -128,6 +132,7 @@ describe('voice notes', () => {
     // Someone else's id is refused, and nothing of their upload is kept.
     const other = await t.factory.bookingChat();
     const taken = await upload(
+      baseUrl,
       other.client,
       '/api/chat/files',
       form(
@@ -135,7 +140,7 @@ describe('voice notes', () => {
         { field: 'file', name: 'doc.pdf', data: pdfDocument(), type: 'application/pdf' },
       ),
     );
-    expect(taken.status).toBe(400);
+    expectStatus(taken, 400);
     expect(taken.body.code).toBe('VALIDATION_ERROR');
     expect(await storedNothing(other.sessionId, other.client)).toBe(true);
   });
@@ -143,14 +148,15 @@ describe('voice notes', () => {
   it('refuses a PDF sent as a voice note, and audio sent as a file', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const a = await upload(
+      baseUrl,
       client,
       '/api/chat/voice-notes',
       form({ session_id: sessionId }, { field: 'voice_note', name: 'x.mp3', data: pdfDocument() }),
     );
-    expect(a.status).toBe(415);
+    expectStatus(a, 415);
     expect(a.body.code).toBe('UNSUPPORTED_FILE_TYPE');
     const b = await sendFile(client, sessionId, 'x.wav', wavOf(1));
-    expect(b.status).toBe(415);
+    expectStatus(b, 415);
     expect(await storedNothing(sessionId, client)).toBe(true);
   });
 });
@@ -166,7 +172,7 @@ describe('images and PDFs', () => {
       type: 'image/jpeg',
       caption: 'My cards',
     });
-    expect(res.status).toBe(201);
+    expectStatus(res, 201);
     expect(res.body.message).toBe('File uploaded successfully');
     expect(res.body.data).toEqual(
       expect.objectContaining({
@@ -178,11 +184,13 @@ describe('images and PDFs', () => {
     );
     // Orientation 6 means the camera was turned: the stored image is upright, 400 x 600.
     expect(res.body.data.metadata).toEqual(expect.objectContaining({ width: 400, height: 600 }));
-    const stored = Buffer.from(await (await fetch(res.body.data.file_url)).arrayBuffer());
+    const stored = Buffer.from(await (await fetch(fileUrlOf(res.body.data))).arrayBuffer());
     const meta = await sharp(stored).metadata();
     expect(meta.exif).toBeUndefined();
     expect([meta.width, meta.height]).toEqual([400, 600]);
-    const thumb = await fetch(res.body.data.metadata.thumbnail_url);
+    const thumbnailUrl = res.body.data.metadata.thumbnail_url;
+    if (typeof thumbnailUrl !== 'string') throw new Error('no thumbnail_url in the metadata');
+    const thumb = await fetch(thumbnailUrl);
     expect(thumb.headers.get('content-type')).toBe('image/webp');
     const thumbMeta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
     expect(Math.max(thumbMeta.width ?? 0, thumbMeta.height ?? 0)).toBe(320);
@@ -191,14 +199,14 @@ describe('images and PDFs', () => {
   it('bounds the longest side at 2048 px', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const res = await sendFile(client, sessionId, 'wide.png', await pngOf(3000, 1000));
-    expect(res.status).toBe(201);
+    expectStatus(res, 201);
     expect(res.body.data.metadata).toEqual(expect.objectContaining({ width: 2048, height: 683 }));
   });
 
   it('serves a PDF as an attachment with its original name', async () => {
     const { client, reader, sessionId } = await t.factory.bookingChat();
     const res = await sendFile(client, sessionId, 'Tarot reading – résumé.pdf', pdfDocument());
-    expect(res.status).toBe(201);
+    expectStatus(res, 201);
     expect(res.body.data.type).toBe('file');
     // Downloading with a bearer token instead of the signed link works for participants.
     const download = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`, {
@@ -218,7 +226,7 @@ describe('refusals leave nothing behind', () => {
     const big = Buffer.alloc(MAX_UPLOAD_BYTES + 1);
     pdfDocument().copy(big);
     const res = await sendFile(client, sessionId, 'big.pdf', big);
-    expect(res.status).toBe(413);
+    expectStatus(res, 413);
     expect(res.body.code).toBe('FILE_TOO_LARGE');
     expect(await storedNothing(sessionId, client)).toBe(true);
   });
@@ -228,7 +236,7 @@ describe('refusals leave nothing behind', () => {
     const exact = Buffer.alloc(MAX_UPLOAD_BYTES, 0x20);
     pdfDocument().copy(exact);
     const res = await sendFile(client, sessionId, 'exact.pdf', exact);
-    expect(res.status).toBe(201);
+    expectStatus(res, 201);
     expect(res.body.data.file_size).toBe(MAX_UPLOAD_BYTES);
   });
 
@@ -241,7 +249,7 @@ describe('refusals leave nothing behind', () => {
       const res = await sendFile(client, sessionId, 'cute.jpg', Buffer.from(data), {
         type: 'image/jpeg',
       });
-      expect(res.status).toBe(415);
+      expectStatus(res, 415);
       expect(res.body.code).toBe('UNSUPPORTED_FILE_TYPE');
     }
     expect(await storedNothing(sessionId, client)).toBe(true);
@@ -250,7 +258,7 @@ describe('refusals leave nothing behind', () => {
   it('a PNG named .pdf contradicts its name', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const res = await sendFile(client, sessionId, 'invoice.pdf', await pngOf(10, 10));
-    expect(res.status).toBe(415);
+    expectStatus(res, 415);
     expect(res.body.error).toBe('File content does not match its name');
   });
 
@@ -262,7 +270,7 @@ describe('refusals leave nothing behind', () => {
       '../../etc/\u202Epasswd.png',
       await pngOf(10, 10),
     );
-    expect(res.status).toBe(201);
+    expectStatus(res, 201);
     expect(res.body.data.file_name).toBe('passwd.png');
     const files = await readdir(join(t.config.dataDir, 'files', sessionId, res.body.data.id));
     expect(files.sort()).toEqual(['passwd.png', 'thumbnail.webp']);
@@ -272,11 +280,11 @@ describe('refusals leave nothing behind', () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const outsider = await t.factory.user('client');
     const fieldFirst = await sendFile(outsider, sessionId, 'a.png', await pngOf(10, 10));
-    expect(fieldFirst.status).toBe(403);
+    expectStatus(fieldFirst, 403);
     const fileFirst = await sendFile(outsider, sessionId, 'a.png', await pngOf(10, 10), {
       fileFirst: true,
     });
-    expect(fileFirst.status).toBe(403);
+    expectStatus(fileFirst, 403);
     expect(fileFirst.body.code).toBe('CHAT_ACCESS_DENIED');
     expect(await storedNothing(sessionId, client)).toBe(true);
   });
@@ -285,10 +293,11 @@ describe('refusals leave nothing behind', () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const outsider = await t.factory.user('client');
     const res = await sendFile(client, sessionId, 'a.png', await pngOf(10, 10));
+    expectStatus(res, 201);
     const bare = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`);
     expect(bare.status).toBe(401);
     const tampered = await fetch(
-      res.body.data.file_url.replace(/signature=[^&]+/, 'signature=AAAA'),
+      fileUrlOf(res.body.data).replace(/signature=[^&]+/, 'signature=AAAA'),
     );
     expect(tampered.status).toBe(401);
     const asOutsider = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`, {
@@ -323,7 +332,9 @@ describe('budgets, deletes and broken uploads', () => {
       expect(statuses[10]).toBe(429);
       if (!last) throw new Error('no response');
       expect(Number(last.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect((await last.json()).code).toBe('RATE_LIMIT_EXCEEDED');
+      const refused = await readAnswer(last);
+      expectStatus(refused, 429);
+      expect(refused.body.code).toBe('RATE_LIMIT_EXCEEDED');
     } finally {
       await limited.close();
     }
@@ -335,14 +346,7 @@ describe('budgets, deletes and broken uploads', () => {
       const url = await limited.listen();
       const { client, reader, sessionId } = await limited.factory.bookingChat();
       const note = { field: 'voice_note', name: 'note.wav', data: wavOf(0.5), type: 'audio/wav' };
-      const post = async (body: FormData) => {
-        const response = await fetch(`${url}/api/chat/voice-notes`, {
-          method: 'POST',
-          headers: client.auth,
-          body,
-        });
-        return { status: response.status, body: await response.json() };
-      };
+      const post = (body: FormData) => upload(url, client, '/api/chat/voice-notes', body);
       const stored = async () => {
         const list = await limited.app.inject({
           method: 'GET',
@@ -350,7 +354,7 @@ describe('budgets, deletes and broken uploads', () => {
           headers: reader.auth,
         });
         return {
-          messages: list.json().data.messages.map((m: { id: string }) => m.id),
+          messages: list.json<Success<TListMessagesResponse>>().data.messages.map((m) => m.id),
           files: await readdir(join(limited.config.dataDir, 'files', sessionId)).catch(() => []),
           tmp: await readdir(join(limited.config.dataDir, 'tmp', 'uploads')).catch(() => []),
         };
@@ -371,19 +375,19 @@ describe('budgets, deletes and broken uploads', () => {
         [first, form({ session_id: sessionId, id: first }, note, true)],
       ] as const) {
         const retry = await post(body);
-        expect(retry.status, JSON.stringify(retry.body)).toBe(200);
+        expectStatus(retry, 200);
         expect(retry.body.data).toEqual(expect.objectContaining({ id, type: 'voice' }));
         expect(retry.body.data.file_url).toEqual(expect.any(String));
       }
 
       // A new upload out of budget is refused and leaves no file, row or temporary file.
       const fresh = await post(form({ id: crypto.randomUUID(), session_id: sessionId }, note));
-      expect(fresh.status).toBe(429);
+      expectStatus(fresh, 429);
       expect(fresh.body.code).toBe('RATE_LIMIT_EXCEEDED');
       const fileFirst = await post(
         form({ id: crypto.randomUUID(), session_id: sessionId }, note, true),
       );
-      expect(fileFirst.status).toBe(429);
+      expectStatus(fileFirst, 429);
       const after = await stored();
       expect(after.messages).toEqual([first, second]);
       expect([...after.files].sort()).toEqual([first, second].sort());
@@ -396,16 +400,17 @@ describe('budgets, deletes and broken uploads', () => {
   it('deleting a file message removes its file and its link', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const res = await sendFile(client, sessionId, 'a.png', await pngOf(10, 10));
+    expectStatus(res, 201);
     const del = await t.app.inject({
       method: 'DELETE',
       url: `/api/chat/messages/${res.body.data.id}`,
       headers: client.auth,
     });
     expect(del.statusCode).toBe(200);
-    expect(del.json().data).toEqual(
+    expect(del.json<Success<TChatMessage>>().data).toEqual(
       expect.objectContaining({ file_url: null, deleted_at: expect.any(String) }),
     );
-    expect((await fetch(res.body.data.file_url)).status).toBe(404);
+    expect((await fetch(fileUrlOf(res.body.data))).status).toBe(404);
     expect(await readdir(join(t.config.dataDir, 'files', sessionId)).catch(() => [])).toEqual([]);
   });
 

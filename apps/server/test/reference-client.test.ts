@@ -1,5 +1,7 @@
+import type { TChatMessage, TListMessagesResponse } from '@chat/contracts';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectSuccess, readAnswer } from './support/rest.js';
 import { sleep } from './support/sockets.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -38,7 +40,7 @@ function referenceChatComponent(baseUrl: string, sessionId: string, token: strin
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
         body: JSON.stringify({ session_id: sessionId, content: newMessage, type: 'text' }),
       });
-      const result = await response.json();
+      const { body: result } = await readAnswer<TChatMessage>(response);
       if (result.success)
         newSocket.emit('send_message', { session_id: sessionId, message: result.data });
       return result;
@@ -87,7 +89,7 @@ describe("the reference's client snippets, as written", () => {
       await sleep(200); // both joins are handled
 
       const sent = await sarah.sendMessage('Hello, I need help with my reading');
-      expect(sent.success).toBe(true);
+      expectSuccess(sent);
       await until(() => samia.messages.length === 1 && sarah.messages.length === 1);
       expect(samia.messages[0]).toEqual(
         expect.objectContaining({
@@ -106,6 +108,7 @@ describe("the reference's client snippets, as written", () => {
       await until(() => sarah.typingUsers.length === 0);
 
       const reply = await samia.sendMessage('Of course! Let us begin.');
+      expectSuccess(reply);
       await until(() => sarah.messages.length === 2);
       sarah.react(reply.data.id, '❤️');
       await until(() => samia.reactions.length === 1);
@@ -119,8 +122,9 @@ describe("the reference's client snippets, as written", () => {
       expect(samia.messages.map((m) => m.id)).toEqual([sent.data.id, reply.data.id]);
       const history = await fetch(`${baseUrl}/api/chat/messages?session_id=${sessionId}`, {
         headers: { Authorization: `Bearer ${client.token}` },
-      }).then((r) => r.json());
-      expect(history.data.messages.map((m: { seq: number }) => m.seq)).toEqual([1, 2]);
+      }).then((r) => readAnswer<TListMessagesResponse>(r));
+      expectSuccess(history.body);
+      expect(history.body.data.messages.map((m) => m.seq)).toEqual([1, 2]);
     } finally {
       sarah.socket.close();
       samia.socket.close();

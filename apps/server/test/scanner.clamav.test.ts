@@ -4,12 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClamavScanner } from '../src/media/scanner.js';
 import { eicar, form, pdfDocument, wavOf } from './support/media-fixtures.js';
-import {
-  requiredServiceUrl,
-  startTestApp,
-  type TestApp,
-  type TestUser,
-} from './support/test-app.js';
+import { expectStatus, upload } from './support/rest.js';
+import { requiredServiceUrl, startTestApp, type TestApp } from './support/test-app.js';
 
 const clamHost = requiredServiceUrl('CLAMAV_HOST');
 const clamPort = process.env.CLAMAV_PORT ?? '3310';
@@ -23,11 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
 });
-
-async function upload(app: string, user: TestUser, path: string, body: FormData) {
-  const response = await fetch(`${app}${path}`, { method: 'POST', headers: user.auth, body });
-  return { status: response.status, body: await response.json() };
-}
 
 /** A real PDF with the EICAR string inside it: the type check passes, the scan must catch it. */
 function infectedPdf(): Buffer {
@@ -89,7 +80,7 @@ describe('uploads with the scanner on', () => {
       '/api/chat/files',
       form({ session_id: sessionId }, { field: 'file', name: 'reading.pdf', data: infectedPdf() }),
     );
-    expect(res.status).toBe(422);
+    expectStatus(res, 422);
     expect(res.body).toEqual(expect.objectContaining({ success: false, code: 'FILE_INFECTED' }));
     const list = await t.app.inject({
       method: 'GET',
@@ -110,14 +101,14 @@ describe('uploads with the scanner on', () => {
       '/api/chat/voice-notes',
       form({ session_id: sessionId }, { field: 'voice_note', name: 'note.wav', data: dirty }),
     );
-    expect(bad.status).toBe(422);
+    expectStatus(bad, 422);
     const good = await upload(
       baseUrl,
       client,
       '/api/chat/voice-notes',
       form({ session_id: sessionId }, { field: 'voice_note', name: 'note.wav', data: wavOf(1) }),
     );
-    expect(good.status).toBe(201);
+    expectStatus(good, 201);
   });
 
   it('/readyz reports the scanner', async () => {
@@ -139,7 +130,7 @@ describe('scanner configured but unreachable', () => {
         '/api/chat/files',
         form({ session_id: sessionId }, { field: 'file', name: 'a.pdf', data: pdfDocument() }),
       );
-      expect(res.status).toBe(503);
+      expectStatus(res, 503);
       expect(res.body.code).toBe('SCANNER_UNAVAILABLE');
       const list = await down.app.inject({
         method: 'GET',

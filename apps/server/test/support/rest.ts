@@ -1,5 +1,7 @@
+import type { successEnvelope, TChatMessage, TErrorEnvelope } from '@chat/contracts';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
+import type { z } from 'zod';
 
 /** HTTP status of each error code, as DESIGN.md fixes it (written out, not read from the code). */
 export const DESIGN_STATUS = {
@@ -49,4 +51,49 @@ export function rest(app: FastifyInstance, caller?: { auth: { authorization: str
       app.inject({ method: 'PATCH', url, headers, payload }),
     delete: (url: string) => app.inject({ method: 'DELETE', url, headers }),
   };
+}
+
+/** The success envelope of an endpoint whose `data` is a `T`, as `successEnvelope` declares it. */
+export type Success<T> = z.infer<ReturnType<typeof successEnvelope<z.ZodType<T>>>>;
+
+/** Either envelope: which one it is, the status or `success` says (see the `expect...` below). */
+export type Envelope<T> = Success<T> | TErrorEnvelope;
+
+/** A JSON answer over real HTTP. */
+export interface JsonAnswer<T> {
+  status: number;
+  body: Envelope<T>;
+}
+
+/**
+ * Reads a fetch `Response` from an endpoint whose success `data` is a `T`. `Response.json()` is
+ * `unknown`; the endpoints declare these envelopes as their response schemas.
+ */
+export async function readAnswer<T>(response: Response): Promise<JsonAnswer<T>> {
+  const body = (await response.json()) as Envelope<T>;
+  return { status: response.status, body };
+}
+
+/** POSTs a multipart form with `user`'s token over real HTTP: the stored message, or an error. */
+export async function upload(
+  baseUrl: string,
+  user: { auth: { authorization: string } },
+  path: string,
+  body: FormData,
+): Promise<JsonAnswer<TChatMessage>> {
+  const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers: user.auth, body });
+  return readAnswer<TChatMessage>(response);
+}
+
+/** Asserts the status; after it, a 200 or 201 body is the success envelope, any other the error one. */
+export function expectStatus<T, S extends number>(
+  answer: JsonAnswer<T>,
+  status: S,
+): asserts answer is JsonAnswer<T> & { body: S extends 200 | 201 ? Success<T> : TErrorEnvelope } {
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+}
+
+/** Asserts `success: true`; after it, `data` is there. */
+export function expectSuccess<T>(body: Envelope<T>): asserts body is Success<T> {
+  expect(body.success, JSON.stringify(body)).toBe(true);
 }

@@ -1,7 +1,30 @@
 import type { ClientToServerEvents, ServerToClientEvents } from '@chat/contracts';
 import { io, type Socket } from 'socket.io-client';
 
-export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type ClientEvent = keyof ClientToServerEvents;
+/** The arguments of `E` before its ack. */
+type PayloadOf<E extends ClientEvent> =
+  Parameters<ClientToServerEvents[E]> extends [...infer P, unknown?] ? P : never;
+/** What the server answers through the ack of `E`: `TAck<data>`. */
+type AckOf<E extends ClientEvent> = Parameters<
+  NonNullable<Parameters<ClientToServerEvents[E]>[1]>
+>[0];
+
+type ContractSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/**
+ * socket.io-client types `emitWithAck`'s answer from the event's last parameter, and the
+ * contract's acks are optional, so its own answer is `any`. This signature, tried first, types it
+ * from the contract (a payload the contract does not allow still compiles, against the untyped
+ * one).
+ */
+interface AckEmitter {
+  emitWithAck<E extends ClientEvent>(event: E, ...payload: PayloadOf<E>): Promise<AckOf<E>>;
+}
+
+export interface ClientSocket extends ContractSocket {
+  timeout(timeoutMs: number): AckEmitter & ReturnType<ContractSocket['timeout']>;
+}
 
 /** A real socket.io-client connection; resolves once the server says `authenticated`. */
 export async function connectClient(
