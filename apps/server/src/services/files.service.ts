@@ -25,7 +25,7 @@ import {
 import { type Committed, DuplicateMessageId, type MessageCommitter } from './message-committer.js';
 import { type FileUrls, presentCommitted } from './message-view.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { findStoredRetry } from './stored-retry.js';
+import { findStoredRetry, presentStoredRetry } from './stored-retry.js';
 
 export interface FilesServiceDeps {
   store: Store;
@@ -104,14 +104,15 @@ export function createFilesService(deps: FilesServiceDeps) {
     endpoint: UploadEndpoint,
     id?: string,
   ): Promise<UploadGrant> {
-    const [session, access] = await Promise.all([
+    // The client's id is looked up beside the session (one round trip, not two in a row).
+    const [session, access, existing] = await Promise.all([
       repos.sessions.findById(sessionId),
       authorizeFromRoster(repos, deps.rosters, actor, sessionId, 'write', 'file.upload'),
+      id === undefined ? null : repos.messages.findById(id),
     ]);
     if (!session) throw new ChatError('SESSION_NOT_FOUND');
     assertActive(session);
-    const stored =
-      id === undefined ? null : await findStoredRetry(repos, deps.fileUrls, id, actor, sessionId);
+    const stored = await presentStoredRetry(repos, deps.fileUrls, existing, actor, sessionId);
     if (!stored) await rateLimiter.consume(budgetOf(endpoint), actor.id);
     return { sessionId, endpoint, ...access, checkedId: id, stored };
   }

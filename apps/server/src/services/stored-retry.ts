@@ -1,5 +1,5 @@
 import type { TChatMessage } from '@chat/contracts';
-import type { Actor } from '../domain/types.js';
+import type { Actor, MessageRow } from '../domain/types.js';
 import { ChatError } from '../errors.js';
 import type { Repositories } from '../repositories/store.js';
 import { type FileUrls, presentMessages } from './message-view.js';
@@ -16,7 +16,17 @@ export async function findStoredRetry(
   actor: Actor,
   sessionId: string,
 ): Promise<TChatMessage | null> {
-  const existing = await repos.messages.findById(id);
+  return presentStoredRetry(repos, fileUrls, await repos.messages.findById(id), actor, sessionId);
+}
+
+/** `findStoredRetry` for a row already looked up (alongside other reads). */
+export async function presentStoredRetry(
+  repos: Repositories,
+  fileUrls: FileUrls,
+  existing: MessageRow | null,
+  actor: Actor,
+  sessionId: string,
+): Promise<TChatMessage | null> {
   if (!existing) return null;
   if (existing.senderId !== actor.id || existing.sessionId !== sessionId) {
     throw new ChatError('VALIDATION_ERROR', 'Message id already in use', {
@@ -24,7 +34,7 @@ export async function findStoredRetry(
     });
   }
   const [rows, participants] = await Promise.all([
-    repos.messages.findWithSender([id]),
+    repos.messages.findWithSender([existing.id]),
     repos.sessions.participants(existing.sessionId),
   ]);
   const [message] = await presentMessages(repos, rows, {
