@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import type { TErrorEnvelope } from '@chat/contracts';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows, sql } from '../src/db/database.js';
-import { expectError, rest } from './support/rest.js';
+import {
+  expectError,
+  type MessageListAnswer,
+  rest,
+  type SessionAnswer,
+  type SessionListAnswer,
+} from './support/rest.js';
 import { startTestApp, TEST_JWT_SECRET, type TestApp, type TestUser } from './support/test-app.js';
 
 let t: TestApp;
@@ -37,7 +44,7 @@ async function chatWithMessage() {
 async function contentSeenBy(user: TestUser, sessionId: string) {
   const response = await rest(t.app, user).get(`/api/chat/messages?session_id=${sessionId}`);
   expect(response.statusCode).toBe(200);
-  return response.json().data.messages.map((m: { content: string | null }) => m.content);
+  return response.json<MessageListAnswer>().data.messages.map((m) => m.content);
 }
 
 const secretKey = new TextEncoder().encode(TEST_JWT_SECRET);
@@ -101,17 +108,19 @@ describe('a user outside a session', () => {
         await api.patch(`/api/chat/sessions/${sessionId}`, { status: 'closed' }),
         'CHAT_ACCESS_DENIED',
       );
-      const listed = (await api.get('/api/chat/sessions?status=all')).json().data;
+      const listed = (await api.get('/api/chat/sessions?status=all')).json<SessionListAnswer>()
+        .data;
       expect(listed.sessions).toEqual([]);
     }
     // Nothing the outsiders tried left a trace.
     expect(await contentSeenBy(client, sessionId)).toEqual(['private words']);
     const [message] = (
       await rest(t.app, reader).get(`/api/chat/messages?session_id=${sessionId}`)
-    ).json().data.messages;
-    expect(message.message_reactions).toEqual([]);
+    ).json<MessageListAnswer>().data.messages;
+    expect(message?.message_reactions).toEqual([]);
     expect(
-      (await rest(t.app, client).get(`/api/chat/sessions/${sessionId}`)).json().data.status,
+      (await rest(t.app, client).get(`/api/chat/sessions/${sessionId}`)).json<SessionAnswer>().data
+        .status,
     ).toBe('active');
   });
 
@@ -145,7 +154,7 @@ describe('admin and monitor', () => {
 
     const detail = await api.get(`/api/chat/sessions/${sessionId}`);
     expect(detail.statusCode).toBe(200);
-    expect(detail.json().data.last_read_seq).toBeNull();
+    expect(detail.json<SessionAnswer>().data.last_read_seq).toBeNull();
     expect(await contentSeenBy(admin, sessionId)).toEqual(['private words']);
     const system = await api.post('/api/chat/messages', {
       session_id: sessionId,
@@ -178,9 +187,9 @@ describe('admin and monitor', () => {
     expect((await api.get(`/api/chat/sessions/${sessionId}`)).statusCode).toBe(200);
     expect(await contentSeenBy(monitor, sessionId)).toEqual(['private words']);
     const all = await api.get(
-      `/api/chat/sessions?scope=all&status=all&booking_id=${(await rest(t.app, client).get(`/api/chat/sessions/${sessionId}`)).json().data.booking_id}`,
+      `/api/chat/sessions?scope=all&status=all&booking_id=${(await rest(t.app, client).get(`/api/chat/sessions/${sessionId}`)).json<SessionAnswer>().data.booking_id}`,
     );
-    expect(all.json().data.sessions.map((s: { id: string }) => s.id)).toEqual([sessionId]);
+    expect(all.json<SessionListAnswer>().data.sessions.map((s) => s.id)).toEqual([sessionId]);
 
     expectError(
       await api.post('/api/chat/messages', { session_id: sessionId, content: 'hi' }),
@@ -220,7 +229,7 @@ describe('admin and monitor', () => {
       participant_ids: [admin.id, client.id],
       session_type: 'support',
     });
-    const sessionId = created.json().data.id as string;
+    const sessionId = created.json<SessionAnswer>().data.id;
     await rest(t.app, admin).get(`/api/chat/sessions/${sessionId}`);
     await rest(t.app, admin).get(`/api/chat/messages?session_id=${sessionId}`);
     expect(await auditRows(admin.id)).toEqual([]);
@@ -434,7 +443,10 @@ describe('origin', () => {
         headers: { ...user.auth, origin },
       });
       expect(response.statusCode, origin).toBe(403);
-      expect(response.json()).toMatchObject({ success: false, code: 'CHAT_ACCESS_DENIED' });
+      expect(response.json<TErrorEnvelope>()).toMatchObject({
+        success: false,
+        code: 'CHAT_ACCESS_DENIED',
+      });
       expect(response.headers['access-control-allow-origin']).toBeUndefined();
     }
     const preflight = await t.app.inject({

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionListAnswer } from './support/rest.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 let t: TestApp;
@@ -19,8 +20,8 @@ describe('chat core smoke', () => {
       headers: reader.auth,
     });
     expect(list.statusCode).toBe(200);
-    const session = list.json().data.sessions.find((s: { id: string }) => s.id === sessionId);
-    expect(session.unread_count).toBe(1);
-    expect(session.last_message.content).toBe('Hello, I need help');
+    const session = list.json<SessionListAnswer>().data.sessions.find((s) => s.id === sessionId);
+    expect(session?.unread_count).toBe(1);
+    expect(session?.last_message?.content).toBe('Hello, I need help');
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { ERROR_CODES, ERROR_DEFINITIONS } from '@chat/contracts';
+import { ERROR_CODES, ERROR_DEFINITIONS, type TErrorEnvelope } from '@chat/contracts';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -513,7 +513,7 @@ describe('REST under hostile input', () => {
       }),
     });
     expectEnvelope(bigMetadata, 'metadata over 8 KB');
-    expect(bigMetadata.json().code).toBe('VALIDATION_ERROR');
+    expect(bigMetadata.json<TErrorEnvelope>().code).toBe('VALIDATION_ERROR');
   });
 
   it('deeply nested metadata inside the 8 KB bound is stored or refused, never a 500', async () => {

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TErrorEnvelope, TListSessionsResponse } from '@chat/contracts';
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltApp, buildApp } from '../src/app.js';
 import { JWKS_REFETCH_COOLDOWN_MS, signUserToken } from '../src/auth/token-verifier.js';
 import { loadConfig } from '../src/config.js';
+import type { Envelope, MessageListAnswer } from './support/rest.js';
 import {
   type ClientSocket,
   connectClient,
@@ -73,7 +75,8 @@ async function restStatus(
     url: '/api/chat/sessions',
     headers: { authorization: `Bearer ${token}` },
   });
-  return { status: response.statusCode, code: response.json().code };
+  const body = response.json<Envelope<TListSessionsResponse>>();
+  return { status: response.statusCode, code: body.success ? undefined : body.code };
 }
 
 /** The socket is refused the documented way: `auth_error` with this code, then a disconnect. */
@@ -214,7 +217,7 @@ describe('tokens against an HS256 (JWT_SECRET) server', () => {
       payload: { status: 'closed' },
     });
     expect(response.statusCode).toBe(403);
-    expect(response.json().code).toBe('CHAT_ACCESS_DENIED');
+    expect(response.json<TErrorEnvelope>().code).toBe('CHAT_ACCESS_DENIED');
   });
 
   it('ends a socket when its token expires while connected; the same token is refused over REST after', async () => {
@@ -432,7 +435,7 @@ describe('tokens against a JWKS (asymmetric keys) server, through a key rotation
         headers: { authorization: `Bearer ${unknown}` },
       });
       expect(response.statusCode).toBe(503);
-      expect(response.json().code).toBe('SERVICE_UNAVAILABLE');
+      expect(response.json<TErrorEnvelope>().code).toBe('SERVICE_UNAVAILABLE');
       expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
     } finally {
       // Back on the same port for the afterAll (and any later test).
@@ -476,7 +479,7 @@ describe('socket abuse', () => {
         url: `/api/chat/messages?session_id=${sessionId}`,
         headers: client.auth,
       });
-      expect(list.json().data.messages, transport).toEqual([]);
+      expect(list.json<MessageListAnswer>().data.messages, transport).toEqual([]);
     }
     // The server is fine.
     const user = await t.factory.user('client');
@@ -548,7 +551,7 @@ describe('socket abuse', () => {
       url: `/api/chat/messages?session_id=${sessionId}&limit=100`,
       headers: client.auth,
     });
-    expect(list.json().data.messages).toHaveLength(10);
+    expect(list.json<MessageListAnswer>().data.messages).toHaveLength(10);
   });
 
   it('thousands of joins of random session ids: each refused, in bounded time, nothing kept, the server stays responsive', async () => {

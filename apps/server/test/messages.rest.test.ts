@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import type { TChatMessage } from '@chat/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectError, rest } from './support/rest.js';
+import {
+  expectError,
+  type MarkReadAnswer,
+  type MessageAnswer,
+  type MessageListAnswer,
+  rest,
+  type SessionAnswer,
+  type SessionListAnswer,
+} from './support/rest.js';
 import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
 
 let t: TestApp;
@@ -11,27 +20,10 @@ afterAll(async () => {
   await t.close();
 });
 
-interface Message {
-  id: string;
-  session_id: string;
-  sender_id: string | null;
-  seq: number;
-  content: string | null;
-  type: string;
-  is_read: boolean;
-  deleted_at: string | null;
-  profiles: {
-    id: string;
-    first_name: string | null;
-    last_name: string | null;
-    avatar_url: string | null;
-  } | null;
-}
-
 async function list(user: TestUser, query: string) {
   const response = await rest(t.app, user).get(`/api/chat/messages?${query}`);
   expect(response.statusCode, response.body).toBe(200);
-  return response.json().data as { messages: Message[]; has_more: boolean };
+  return response.json<MessageListAnswer>().data;
 }
 
 async function send(user: TestUser, sessionId: string, content: string) {
@@ -40,10 +32,10 @@ async function send(user: TestUser, sessionId: string, content: string) {
 
 async function unreadCount(user: TestUser, sessionId: string): Promise<number> {
   const response = await rest(t.app, user).get(`/api/chat/sessions/${sessionId}`);
-  return response.json().data.unread_count;
+  return response.json<SessionAnswer>().data.unread_count;
 }
 
-const seqs = (messages: Message[]) => messages.map((m) => m.seq);
+const seqs = (messages: TChatMessage[]) => messages.map((m) => m.seq);
 const range = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -57,7 +49,7 @@ describe('POST /api/chat/messages', () => {
       metadata: { client_ref: 7 },
     });
     expect(response.statusCode).toBe(201);
-    const body = response.json();
+    const body = response.json<MessageAnswer>();
     expect(body.success).toBe(true);
     expect(body.message).toBe('Message sent successfully');
     expect(body.data).toMatchObject({
@@ -102,7 +94,7 @@ describe('POST /api/chat/messages', () => {
     const emoji4000 = '😀'.repeat(4000);
     const ok = await api.post('/api/chat/messages', { session_id: sessionId, content: emoji4000 });
     expect(ok.statusCode).toBe(201);
-    expect(ok.json().data.content).toBe(emoji4000);
+    expect(ok.json<MessageAnswer>().data.content).toBe(emoji4000);
     expect(
       (await api.post('/api/chat/messages', { session_id: sessionId, content: 'a'.repeat(4000) }))
         .statusCode,
@@ -148,7 +140,10 @@ describe('POST /api/chat/messages', () => {
       metadata: { note: '\\u0000' },
     });
     expect(literal.statusCode).toBe(201);
-    expect(literal.json().data).toMatchObject({ seq: 1, metadata: { note: '\\u0000' } });
+    expect(literal.json<MessageAnswer>().data).toMatchObject({
+      seq: 1,
+      metadata: { note: '\\u0000' },
+    });
   });
 
   it('type system is for admins only; other types are not sent here', async () => {
@@ -180,7 +175,11 @@ describe('POST /api/chat/messages', () => {
       type: 'system',
     });
     expect(response.statusCode).toBe(201);
-    expect(response.json().data).toMatchObject({ type: 'system', sender_id: admin.id, seq: 1 });
+    expect(response.json<MessageAnswer>().data).toMatchObject({
+      type: 'system',
+      sender_id: admin.id,
+      seq: 1,
+    });
     expect((await list(client, `session_id=${sessionId}`)).messages.map((m) => m.type)).toEqual([
       'system',
     ]);
@@ -192,15 +191,19 @@ describe('POST /api/chat/messages', () => {
     const payload = { id, session_id: sessionId, content: 'Are you there?' };
     const first = await rest(t.app, client).post('/api/chat/messages', payload);
     expect(first.statusCode).toBe(201);
-    expect(first.json().data).toMatchObject({ id, seq: 1 });
+    expect(first.json<MessageAnswer>().data).toMatchObject({ id, seq: 1 });
 
     const retry = await rest(t.app, client).post('/api/chat/messages', {
       ...payload,
       content: 'changed on retry',
     });
     expect(retry.statusCode).toBe(200);
-    expect(retry.json().message).toBe('Message sent successfully');
-    expect(retry.json().data).toMatchObject({ id, seq: 1, content: 'Are you there?' });
+    expect(retry.json<MessageAnswer>().message).toBe('Message sent successfully');
+    expect(retry.json<MessageAnswer>().data).toMatchObject({
+      id,
+      seq: 1,
+      content: 'Are you there?',
+    });
 
     const concurrent = await Promise.all(
       [1, 2, 3].map(() => rest(t.app, client).post('/api/chat/messages', payload)),
@@ -220,7 +223,7 @@ describe('POST /api/chat/messages', () => {
       [1, 2, 3, 4].map(() => rest(t.app, client).post('/api/chat/messages', payload)),
     );
     expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 201]);
-    expect(new Set(responses.map((r) => r.json().data.seq))).toEqual(new Set([1]));
+    expect(new Set(responses.map((r) => r.json<MessageAnswer>().data.seq))).toEqual(new Set([1]));
     const next = await send(client, sessionId, 'after');
     expect(next.seq).toBe(2);
   });
@@ -246,8 +249,8 @@ describe('POST /api/chat/messages', () => {
       for (let i = 0; i < sends.length; i += 1) {
         const [first, second] = [responses[2 * i], responses[2 * i + 1]];
         expect([first?.statusCode, second?.statusCode].sort()).toEqual([200, 201]);
-        expect(first?.json().data.seq).toBe(second?.json().data.seq);
-        expect(first?.json().data.id).toBe(sends[i]?.body.id);
+        expect(first?.json<MessageAnswer>().data.seq).toBe(second?.json<MessageAnswer>().data.seq);
+        expect(first?.json<MessageAnswer>().data.id).toBe(sends[i]?.body.id);
       }
       for (const { client, sessionId } of chats) {
         const stored = await list(client, `session_id=${sessionId}&limit=100`);
@@ -295,7 +298,7 @@ describe('POST /api/chat/messages', () => {
     expectError(
       await rest(t.app, client).post('/api/chat/messages', {
         id,
-        session_id: s2.json().data.id,
+        session_id: s2.json<SessionAnswer>().data.id,
         content: 'mine',
       }),
       'VALIDATION_ERROR',
@@ -315,11 +318,13 @@ describe('POST /api/chat/messages', () => {
       ),
     );
     expect(responses.every((r) => r.statusCode === 201)).toBe(true);
-    expect(responses.map((r) => r.json().data.seq).sort((a, b) => a - b)).toEqual(range(1, 30));
+    expect(responses.map((r) => r.json<MessageAnswer>().data.seq).sort((a, b) => a - b)).toEqual(
+      range(1, 30),
+    );
     const all = await list(client, `session_id=${sessionId}&limit=100`);
     expect(seqs(all.messages)).toEqual(range(1, 30));
     const session = await rest(t.app, client).get(`/api/chat/sessions/${sessionId}`);
-    expect(session.json().data.last_seq).toBe(30);
+    expect(session.json<SessionAnswer>().data.last_seq).toBe(30);
   });
 
   it('SESSION_INACTIVE once an admin closes the session; sends work again when reopened', async () => {
@@ -384,7 +389,7 @@ describe('GET /api/chat/messages', () => {
     const full = await list(reader, `session_id=${sessionId}&limit=100`);
     expect(seqs(full.messages)).toEqual(range(1, 12));
 
-    const collected: Message[] = [];
+    const collected: TChatMessage[] = [];
     let page = await list(reader, `session_id=${sessionId}&limit=5`);
     collected.unshift(...page.messages);
     const hasMore = [page.has_more];
@@ -485,7 +490,7 @@ describe('read status', () => {
 
     const marked = await rest(t.app, reader).put(`/api/chat/messages/${m1.id}/read`);
     expect(marked.statusCode).toBe(200);
-    expect(marked.json()).toMatchObject({
+    expect(marked.json<MarkReadAnswer>()).toMatchObject({
       success: true,
       message: 'Message marked as read',
       data: { session_id: sessionId, user_id: reader.id, last_read_seq: 1 },
@@ -513,7 +518,7 @@ describe('read status', () => {
     const created = await rest(t.app, a).post('/api/chat/sessions', {
       participant_ids: [a.id, b.id, c.id],
     });
-    const sessionId = created.json().data.id as string;
+    const sessionId = created.json<SessionAnswer>().data.id;
     const m = await send(a, sessionId, 'hello both');
     await rest(t.app, b).put(`/api/chat/messages/${m.id}/read`);
     expect((await list(a, `session_id=${sessionId}`)).messages[0]?.is_read).toBe(false);
@@ -531,14 +536,16 @@ describe('read status', () => {
     const api = rest(t.app, reader);
 
     const forward = await api.put(`/api/chat/messages/${m3.id}/read`);
-    expect(forward.json().data.last_read_seq).toBe(3);
+    expect(forward.json<MarkReadAnswer>().data.last_read_seq).toBe(3);
     const again = await api.put(`/api/chat/messages/${m3.id}/read`);
     expect(again.statusCode).toBe(200);
-    expect(again.json().data.last_read_seq).toBe(3);
-    expect(again.json().data.read_at).toBe(forward.json().data.read_at);
+    expect(again.json<MarkReadAnswer>().data.last_read_seq).toBe(3);
+    expect(again.json<MarkReadAnswer>().data.read_at).toBe(
+      forward.json<MarkReadAnswer>().data.read_at,
+    );
     const backwards = await api.put(`/api/chat/messages/${m1.id}/read`);
     expect(backwards.statusCode).toBe(200);
-    expect(backwards.json().data.last_read_seq).toBe(3);
+    expect(backwards.json<MarkReadAnswer>().data.last_read_seq).toBe(3);
 
     expect((await list(reader, `session_id=${sessionId}`)).messages.map((m) => m.is_read)).toEqual([
       true,
@@ -546,7 +553,7 @@ describe('read status', () => {
       true,
     ]);
     const detail = await api.get(`/api/chat/sessions/${sessionId}`);
-    expect(detail.json().data.last_read_seq).toBe(3);
+    expect(detail.json<SessionAnswer>().data.last_read_seq).toBe(3);
   });
 
   it('unread_count counts others’ messages after your cursor and drops after mark read', async () => {
@@ -559,8 +566,9 @@ describe('read status', () => {
 
     await rest(t.app, reader).put(`/api/chat/messages/${m2.id}/read`);
     expect(await unreadCount(reader, sessionId)).toBe(1);
-    const listed = (await rest(t.app, reader).get('/api/chat/sessions')).json().data.sessions;
-    expect(listed.find((s: { id: string }) => s.id === sessionId).unread_count).toBe(1);
+    const listed = (await rest(t.app, reader).get('/api/chat/sessions')).json<SessionListAnswer>()
+      .data.sessions;
+    expect(listed.find((s) => s.id === sessionId)?.unread_count).toBe(1);
 
     await rest(t.app, reader).put(`/api/chat/messages/${m3.id}/read`);
     expect(await unreadCount(reader, sessionId)).toBe(0);
@@ -576,8 +584,8 @@ describe('read status', () => {
     const m4 = await send(client, sessionId, 'oops, wrong chat');
     const listedUnread = async () =>
       (await rest(t.app, reader).get('/api/chat/sessions'))
-        .json()
-        .data.sessions.find((s: { id: string }) => s.id === sessionId).unread_count;
+        .json<SessionListAnswer>()
+        .data.sessions.find((s) => s.id === sessionId)?.unread_count;
     expect(await unreadCount(reader, sessionId)).toBe(3);
 
     // An admin moderates one message, the sender deletes another: one is left to read.
@@ -629,7 +637,7 @@ describe('DELETE /api/chat/messages/:id', () => {
     const m2 = await send(client, sessionId, 'fine');
     const deleted = await rest(t.app, client).delete(`/api/chat/messages/${m1.id}`);
     expect(deleted.statusCode).toBe(200);
-    const tombstone = deleted.json().data;
+    const tombstone = deleted.json<MessageAnswer>().data;
     expect(tombstone).toMatchObject({ id: m1.id, seq: 1, content: null });
     expect(tombstone.deleted_at).not.toBeNull();
 
@@ -660,9 +668,12 @@ describe('DELETE /api/chat/messages/:id', () => {
     const { client, reader, sessionId } = await t.factory.bookingChat();
     const m = await send(client, sessionId, 'secret');
     await rest(t.app, client).delete(`/api/chat/messages/${m.id}`);
-    const listed = (await rest(t.app, reader).get('/api/chat/sessions')).json().data.sessions[0];
-    expect(listed.last_message).toMatchObject({ id: m.id, content: null });
-    const detail = (await rest(t.app, reader).get(`/api/chat/sessions/${sessionId}`)).json().data;
+    const listed = (await rest(t.app, reader).get('/api/chat/sessions')).json<SessionListAnswer>()
+      .data.sessions[0];
+    expect(listed?.last_message).toMatchObject({ id: m.id, content: null });
+    const detail = (
+      await rest(t.app, reader).get(`/api/chat/sessions/${sessionId}`)
+    ).json<SessionAnswer>().data;
     expect(detail.last_message).toMatchObject({ id: m.id, content: null });
   });
 
@@ -707,12 +718,12 @@ describe('rate limit', () => {
       content: 'hi',
     });
     expect(other.statusCode).toBe(201);
-    expect(other.json().data.seq).toBe(4);
+    expect(other.json<MessageAnswer>().data.seq).toBe(4);
     // The refused message was not stored.
     const stored = await rest(limited.app, reader).get(
       `/api/chat/messages?session_id=${sessionId}`,
     );
-    expect(stored.json().data.messages.map((m: Message) => m.content)).toEqual([
+    expect(stored.json<MessageListAnswer>().data.messages.map((m) => m.content)).toEqual([
       'm1',
       'm2',
       'm3',

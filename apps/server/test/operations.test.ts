@@ -1,4 +1,6 @@
+import type { OpenAPIV3 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Readiness } from '../src/transport/rest/health.routes.js';
 import { connectClient, sleep } from './support/sockets.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -65,11 +67,13 @@ describe('operations', () => {
     });
     const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ready', checks: { database: 'ok' } });
+    expect(ready.json<Readiness>()).toEqual({ status: 'ready', checks: { database: 'ok' } });
   });
 
   it('/docs serves the OpenAPI document built from the contracts', async () => {
-    const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    const doc = (
+      await t.app.inject({ method: 'GET', url: '/docs/json' })
+    ).json<OpenAPIV3.Document>();
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/api/chat/sessions',
@@ -79,9 +83,10 @@ describe('operations', () => {
         '/api/chat/files',
       ]),
     );
-    expect(
-      doc.paths['/api/chat/messages'].post.requestBody.content['application/json'].schema.properties
-        .content,
-    ).toBeDefined();
+    const sendBody = doc.paths['/api/chat/messages']?.post?.requestBody;
+    if (sendBody === undefined || '$ref' in sendBody) throw new Error('no inline send body');
+    const sendSchema = sendBody.content['application/json']?.schema;
+    if (sendSchema === undefined || '$ref' in sendSchema) throw new Error('no inline JSON schema');
+    expect(sendSchema.properties?.content).toBeDefined();
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectError, rest } from './support/rest.js';
+import type { Readiness } from '../src/transport/rest/health.routes.js';
+import { expectError, type MessageListAnswer, rest } from './support/rest.js';
 import {
   requiredServiceUrl,
   startTestApp,
@@ -44,7 +45,7 @@ describe('message rate limit in Redis', () => {
     expect((await send(a, reader, sessionId, 'again')).statusCode).toBe(201);
 
     const stored = await rest(b.app, reader).get(`/api/chat/messages?session_id=${sessionId}`);
-    expect(stored.json().data.messages.map((m: { content: string }) => m.content)).toEqual([
+    expect(stored.json<MessageListAnswer>().data.messages.map((m) => m.content)).toEqual([
       'one',
       'two',
       'reply',
@@ -67,6 +68,6 @@ describe('message rate limit in Redis', () => {
   it('readiness reports Redis', async () => {
     const response = await a.app.inject({ method: 'GET', url: '/readyz' });
     expect(response.statusCode).toBe(200);
-    expect(response.json().checks).toMatchObject({ database: 'ok', redis: 'ok' });
+    expect(response.json<Readiness>().checks).toMatchObject({ database: 'ok', redis: 'ok' });
   });
 });

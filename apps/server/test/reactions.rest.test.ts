@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectError, rest } from './support/rest.js';
+import { expectError, type MessageListAnswer, type ReactionAnswer, rest } from './support/rest.js';
 import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
 
 let t: TestApp;
@@ -10,12 +10,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
 });
-
-interface Summary {
-  reaction: string;
-  count: number;
-  user_ids: string[];
-}
 
 const add = (user: TestUser, messageId: string, reaction: string) =>
   rest(t.app, user).post(`/api/chat/messages/${messageId}/reactions`, { reaction });
@@ -32,10 +26,9 @@ async function chatWithMessage() {
 
 async function reactionsSeenBy(user: TestUser, sessionId: string) {
   const response = await rest(t.app, user).get(`/api/chat/messages?session_id=${sessionId}`);
-  return response.json().data.messages[0].message_reactions as Array<{
-    user_id: string;
-    reaction: string;
-  }>;
+  const [message] = response.json<MessageListAnswer>().data.messages;
+  if (!message) throw new Error('the session lists no message');
+  return message.message_reactions;
 }
 
 describe('reactions over REST', () => {
@@ -43,8 +36,11 @@ describe('reactions over REST', () => {
     const { client, reader, sessionId, messageId } = await chatWithMessage();
     const first = await add(reader, messageId, '❤️');
     expect(first.statusCode).toBe(200);
-    expect(first.json()).toMatchObject({ success: true, message: 'Reaction added' });
-    expect(first.json().data).toMatchObject({
+    expect(first.json<ReactionAnswer>()).toMatchObject({
+      success: true,
+      message: 'Reaction added',
+    });
+    expect(first.json<ReactionAnswer>().data).toMatchObject({
       message_id: messageId,
       session_id: sessionId,
       user_id: reader.id,
@@ -52,13 +48,13 @@ describe('reactions over REST', () => {
       action: 'added',
       reactions: [{ reaction: '❤️', count: 1, user_ids: [reader.id] }],
     });
-    expect(first.json().data.message_reactions).toMatchObject([
+    expect(first.json<ReactionAnswer>().data.message_reactions).toMatchObject([
       { user_id: reader.id, reaction: '❤️', profiles: { first_name: reader.firstName } },
     ]);
 
     const again = await add(reader, messageId, '❤️');
     expect(again.statusCode).toBe(200);
-    expect(again.json().data.reactions).toEqual([
+    expect(again.json<ReactionAnswer>().data.reactions).toEqual([
       { reaction: '❤️', count: 1, user_ids: [reader.id] },
     ]);
     expect(await reactionsSeenBy(client, sessionId)).toHaveLength(1);
@@ -69,8 +65,8 @@ describe('reactions over REST', () => {
     await add(reader, messageId, '👍');
     await add(client, messageId, '👍');
     const last = await add(reader, messageId, '🔥');
-    const summary = last.json().data.reactions as Summary[];
-    const byEmoji = new Map(summary.map((s) => [s.reaction, s]));
+    const summary = last.json<ReactionAnswer>().data.reactions;
+    const byEmoji = new Map(summary.map((s) => [s.reaction, s] as const));
     expect(byEmoji.get('👍')?.count).toBe(2);
     expect([...(byEmoji.get('👍')?.user_ids ?? [])].sort()).toEqual([client.id, reader.id].sort());
     expect(byEmoji.get('🔥')).toEqual({ reaction: '🔥', count: 1, user_ids: [reader.id] });
@@ -83,14 +79,17 @@ describe('reactions over REST', () => {
     await add(client, messageId, '👍');
     const removed = await remove(reader, messageId, '👍');
     expect(removed.statusCode).toBe(200);
-    expect(removed.json()).toMatchObject({ success: true, message: 'Reaction removed' });
-    expect(removed.json().data).toMatchObject({
+    expect(removed.json<ReactionAnswer>()).toMatchObject({
+      success: true,
+      message: 'Reaction removed',
+    });
+    expect(removed.json<ReactionAnswer>().data).toMatchObject({
       action: 'removed',
       reactions: [{ reaction: '👍', count: 1, user_ids: [client.id] }],
     });
     const again = await remove(reader, messageId, '👍');
     expect(again.statusCode).toBe(200);
-    expect(again.json().data.reactions).toEqual([
+    expect(again.json<ReactionAnswer>().data.reactions).toEqual([
       { reaction: '👍', count: 1, user_ids: [client.id] },
     ]);
     const never = await remove(reader, messageId, '🎉');
@@ -112,13 +111,13 @@ describe('reactions over REST', () => {
       const { reader, sessionId, messageId } = await chatWithMessage();
       const added = await add(reader, messageId, emoji);
       expect(added.statusCode, added.body).toBe(200);
-      expect(added.json().data.reactions).toEqual([
+      expect(added.json<ReactionAnswer>().data.reactions).toEqual([
         { reaction: emoji, count: 1, user_ids: [reader.id] },
       ]);
       expect((await reactionsSeenBy(reader, sessionId)).map((r) => r.reaction)).toEqual([emoji]);
       const removed = await remove(reader, messageId, emoji);
       expect(removed.statusCode, removed.body).toBe(200);
-      expect(removed.json().data.reactions).toEqual([]);
+      expect(removed.json<ReactionAnswer>().data.reactions).toEqual([]);
     },
   );
 
@@ -127,18 +126,18 @@ describe('reactions over REST', () => {
     const bare = '\u2764';
     const qualified = '\u2764\uFE0F';
     const first = await add(reader, messageId, bare);
-    expect(first.json().data).toMatchObject({
+    expect(first.json<ReactionAnswer>().data).toMatchObject({
       reaction: qualified,
       action: 'added',
       reactions: [{ reaction: qualified, count: 1, user_ids: [reader.id] }],
     });
     // The same user adding the other form changes nothing; another user joins the one entry.
     const again = await add(reader, messageId, qualified);
-    expect(again.json().data.reactions).toEqual([
+    expect(again.json<ReactionAnswer>().data.reactions).toEqual([
       { reaction: qualified, count: 1, user_ids: [reader.id] },
     ]);
     const second = await add(client, messageId, bare);
-    expect(second.json().data.reactions).toEqual([
+    expect(second.json<ReactionAnswer>().data.reactions).toEqual([
       { reaction: qualified, count: 2, user_ids: [reader.id, client.id] },
     ]);
     expect((await reactionsSeenBy(client, sessionId)).map((r) => r.reaction)).toEqual([
@@ -147,13 +146,13 @@ describe('reactions over REST', () => {
     ]);
     // Removing by the other form removes what the first one added.
     const removed = await remove(reader, messageId, qualified);
-    expect(removed.json().data).toMatchObject({
+    expect(removed.json<ReactionAnswer>().data).toMatchObject({
       reaction: qualified,
       action: 'removed',
       reactions: [{ reaction: qualified, count: 1, user_ids: [client.id] }],
     });
     const removedBare = await remove(client, messageId, bare);
-    expect(removedBare.json().data.reactions).toEqual([]);
+    expect(removedBare.json<ReactionAnswer>().data.reactions).toEqual([]);
     expect(await reactionsSeenBy(client, sessionId)).toEqual([]);
   });
 
@@ -161,7 +160,7 @@ describe('reactions over REST', () => {
     const { client, reader, messageId } = await chatWithMessage();
     await add(reader, messageId, '👍');
     const other = await add(client, messageId, '👍\uFE0F');
-    expect(other.json().data.reactions).toEqual([
+    expect(other.json<ReactionAnswer>().data.reactions).toEqual([
       { reaction: '👍', count: 2, user_ids: [reader.id, client.id] },
     ]);
   });

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClamavScanner } from '../src/media/scanner.js';
+import type { Readiness } from '../src/transport/rest/health.routes.js';
 import { eicar, form, pdfDocument, wavOf } from './support/media-fixtures.js';
-import { expectStatus, upload } from './support/rest.js';
+import { expectStatus, type MessageListAnswer, upload } from './support/rest.js';
 import { requiredServiceUrl, startTestApp, type TestApp } from './support/test-app.js';
 
 const clamHost = requiredServiceUrl('CLAMAV_HOST');
@@ -87,7 +88,7 @@ describe('uploads with the scanner on', () => {
       url: `/api/chat/messages?session_id=${sessionId}`,
       headers: client.auth,
     });
-    expect(list.json().data.messages).toEqual([]);
+    expect(list.json<MessageListAnswer>().data.messages).toEqual([]);
     expect(await readdir(join(t.config.dataDir, 'files', sessionId)).catch(() => [])).toEqual([]);
     expect(await readdir(join(t.config.dataDir, 'tmp', 'uploads'))).toEqual([]);
   });
@@ -114,7 +115,7 @@ describe('uploads with the scanner on', () => {
   it('/readyz reports the scanner', async () => {
     const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json().checks.scanner).toBe('ok');
+    expect(ready.json<Readiness>().checks.scanner).toBe('ok');
   });
 });
 
@@ -137,11 +138,11 @@ describe('scanner configured but unreachable', () => {
         url: `/api/chat/messages?session_id=${sessionId}`,
         headers: client.auth,
       });
-      expect(list.json().data.messages).toEqual([]);
+      expect(list.json<MessageListAnswer>().data.messages).toEqual([]);
       await down.factory.message(client, sessionId, 'text still works');
       const ready = await down.app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(503);
-      expect(ready.json().checks.scanner).not.toBe('ok');
+      expect(ready.json<Readiness>().checks.scanner).not.toBe('ok');
     } finally {
       await down.close();
     }

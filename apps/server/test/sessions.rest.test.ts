@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ZChatSessionSummary } from '@chat/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectError, rest } from './support/rest.js';
+import { expectError, rest, type SessionAnswer, type SessionListAnswer } from './support/rest.js';
 import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
 
 let t: TestApp;
@@ -12,27 +12,12 @@ afterAll(async () => {
   await t.close();
 });
 
-interface SessionSummary {
-  id: string;
-  booking_id: string | null;
-  session_type: string;
-  status: string;
-  participants: string[];
-  unread_count: number;
-  last_message: { id: string; seq: number; content: string | null; sender_id: string } | null;
-  bookings: {
-    id: string;
-    services: { name: string; type: string } | null;
-    profiles: Array<{ id: string; first_name: string; role: string }>;
-  } | null;
-}
-
 const sorted = (ids: string[]) => [...ids].sort();
 
 async function openBookingSession(caller: TestUser, bookingId: string): Promise<string> {
   const response = await rest(t.app, caller).post('/api/chat/sessions', { booking_id: bookingId });
   expect(response.statusCode, response.body).toBe(201);
-  return response.json().data.id;
+  return response.json<SessionAnswer>().data.id;
 }
 
 async function setStatus(sessionId: string, status: 'active' | 'closed' | 'archived') {
@@ -66,7 +51,7 @@ describe('POST /api/chat/sessions (booking)', () => {
       booking_id: booking.id,
     });
     expect(response.statusCode).toBe(201);
-    const body = response.json();
+    const body = response.json<SessionAnswer>();
     expect(body.success).toBe(true);
     expect(body.message).toBe('Chat session created successfully');
     expect(body.data).toMatchObject({
@@ -88,8 +73,8 @@ describe('POST /api/chat/sessions (booking)', () => {
     const again = await rest(t.app, reader).post('/api/chat/sessions', { booking_id: booking.id });
     expect(first.statusCode).toBe(201);
     expect(again.statusCode).toBe(200);
-    expect(again.json().message).toBe('Chat session already exists');
-    expect(again.json().data.id).toBe(first.json().data.id);
+    expect(again.json<SessionAnswer>().message).toBe('Chat session already exists');
+    expect(again.json<SessionAnswer>().data.id).toBe(first.json<SessionAnswer>().data.id);
   });
 
   it('concurrent creates of one booking session produce one session', async () => {
@@ -103,13 +88,13 @@ describe('POST /api/chat/sessions (booking)', () => {
     );
     const statuses = responses.map((r) => r.statusCode).sort();
     expect(statuses).toEqual([200, 200, 200, 200, 200, 201]);
-    const ids = new Set(responses.map((r) => r.json().data.id));
+    const ids = new Set(responses.map((r) => r.json<SessionAnswer>().data.id));
     expect(ids.size).toBe(1);
 
     const listed = await rest(t.app, client).get(
       `/api/chat/sessions?booking_id=${booking.id}&status=all`,
     );
-    expect(listed.json().data.pagination.total).toBe(1);
+    expect(listed.json<SessionListAnswer>().data.pagination.total).toBe(1);
   });
 
   it.each(['cancelled', 'refunded'])(
@@ -165,10 +150,12 @@ describe('POST /api/chat/sessions (booking)', () => {
       booking_id: booking.id,
     });
     expect(response.statusCode).toBe(201);
-    expect(sorted(response.json().data.participants)).toEqual(sorted([client.id, reader.id]));
+    expect(sorted(response.json<SessionAnswer>().data.participants)).toEqual(
+      sorted([client.id, reader.id]),
+    );
     const mine = await rest(t.app, client).get('/api/chat/sessions');
-    expect(mine.json().data.sessions.map((s: SessionSummary) => s.id)).toEqual([
-      response.json().data.id,
+    expect(mine.json<SessionListAnswer>().data.sessions.map((s) => s.id)).toEqual([
+      response.json<SessionAnswer>().data.id,
     ]);
   });
 
@@ -213,7 +200,7 @@ describe('POST /api/chat/sessions (manual)', () => {
       metadata: { topic: 'refund' },
     });
     expect(response.statusCode, response.body).toBe(201);
-    const data = response.json().data;
+    const data = response.json<SessionAnswer>().data;
     expect(data).toMatchObject({
       booking_id: null,
       session_type: 'support',
@@ -236,7 +223,7 @@ describe('POST /api/chat/sessions (manual)', () => {
       participant_ids: [client.id, other.id],
     });
     expect(response.statusCode).toBe(201);
-    expect(response.json().data.session_type).toBe('general');
+    expect(response.json<SessionAnswer>().data.session_type).toBe('general');
   });
 
   it('an admin may create a session for others without being in it', async () => {
@@ -247,7 +234,7 @@ describe('POST /api/chat/sessions (manual)', () => {
       participant_ids: [a.id, b.id],
     });
     expect(response.statusCode).toBe(201);
-    expect(sorted(response.json().data.participants)).toEqual(sorted([a.id, b.id]));
+    expect(sorted(response.json<SessionAnswer>().data.participants)).toEqual(sorted([a.id, b.id]));
   });
 
   it('unknown participant ids, non-UUIDs and a lone caller are VALIDATION_ERROR', async () => {
@@ -300,24 +287,27 @@ describe('GET /api/chat/sessions', () => {
     const { client, sessions } = await clientWithSessions(3);
     const api = rest(t.app, client);
 
-    const defaults = (await api.get('/api/chat/sessions')).json().data;
+    const defaults = (await api.get('/api/chat/sessions')).json<SessionListAnswer>().data;
     expect(defaults.pagination).toEqual({ page: 1, limit: 20, total: 3, total_pages: 1 });
     expect(defaults.sessions).toHaveLength(3);
 
-    const page1 = (await api.get('/api/chat/sessions?page=1&limit=2')).json().data;
-    const page2 = (await api.get('/api/chat/sessions?page=2&limit=2')).json().data;
+    const page1 = (await api.get('/api/chat/sessions?page=1&limit=2')).json<SessionListAnswer>()
+      .data;
+    const page2 = (await api.get('/api/chat/sessions?page=2&limit=2')).json<SessionListAnswer>()
+      .data;
     expect(page1.pagination).toEqual({ page: 1, limit: 2, total: 3, total_pages: 2 });
     expect(page2.pagination).toEqual({ page: 2, limit: 2, total: 3, total_pages: 2 });
     expect(page1.sessions).toHaveLength(2);
     expect(page2.sessions).toHaveLength(1);
-    const seen = [...page1.sessions, ...page2.sessions].map((s: SessionSummary) => s.id);
+    const seen = [...page1.sessions, ...page2.sessions].map((s) => s.id);
     expect(sorted(seen)).toEqual(sorted(sessions.map((s) => s.id)));
 
     const clamped = await api.get('/api/chat/sessions?limit=500');
     expect(clamped.statusCode).toBe(200);
-    expect(clamped.json().data.pagination.limit).toBe(100);
+    expect(clamped.json<SessionListAnswer>().data.pagination.limit).toBe(100);
 
-    const beyond = (await api.get('/api/chat/sessions?page=5&limit=2')).json().data;
+    const beyond = (await api.get('/api/chat/sessions?page=5&limit=2')).json<SessionListAnswer>()
+      .data;
     expect(beyond.sessions).toEqual([]);
     expect(beyond.pagination.total).toBe(3);
   });
@@ -341,8 +331,9 @@ describe('GET /api/chat/sessions', () => {
     const [first, second] = sessions;
     if (!first || !second) throw new Error('setup');
     await t.factory.message(client, first.id, 'bump');
-    const list = (await rest(t.app, client).get('/api/chat/sessions')).json().data.sessions;
-    expect(list[0].id).toBe(first.id);
+    const list = (await rest(t.app, client).get('/api/chat/sessions')).json<SessionListAnswer>()
+      .data.sessions;
+    expect(list[0]?.id).toBe(first.id);
   });
 
   it('orders by the exact time of the last message, also within one second', async () => {
@@ -350,10 +341,9 @@ describe('GET /api/chat/sessions', () => {
     // Written to in this order, all within a few milliseconds.
     const order = [sessions[2], sessions[0], sessions[3], sessions[1]];
     for (const session of order) await t.factory.message(client, session?.id ?? '', 'x');
-    const list = (await rest(t.app, client).get('/api/chat/sessions')).json().data.sessions;
-    expect(list.slice(0, 4).map((s: { id: string }) => s.id)).toEqual(
-      [...order].reverse().map((s) => s?.id),
-    );
+    const list = (await rest(t.app, client).get('/api/chat/sessions')).json<SessionListAnswer>()
+      .data.sessions;
+    expect(list.slice(0, 4).map((s) => s.id)).toEqual([...order].reverse().map((s) => s?.id));
   });
 
   it('status filter: active by default, closed and all on request', async () => {
@@ -364,15 +354,16 @@ describe('GET /api/chat/sessions', () => {
     const api = rest(t.app, client);
     const ids = async (query: string) =>
       (await api.get(`/api/chat/sessions${query}`))
-        .json()
-        .data.sessions.map((s: SessionSummary) => s.id);
+        .json<SessionListAnswer>()
+        .data.sessions.map((s) => s.id);
 
     expect(await ids('')).toEqual([open.id]);
     expect(await ids('?status=active')).toEqual([open.id]);
     expect(await ids('?status=closed')).toEqual([closed.id]);
     expect(sorted(await ids('?status=all'))).toEqual(sorted([open.id, closed.id]));
-    const closedOnly = (await api.get('/api/chat/sessions?status=closed')).json().data.sessions[0];
-    expect(closedOnly.status).toBe('closed');
+    const closedOnly = (await api.get('/api/chat/sessions?status=closed')).json<SessionListAnswer>()
+      .data.sessions[0];
+    expect(closedOnly?.status).toBe('closed');
   });
 
   it('booking_id filter returns that booking’s session only', async () => {
@@ -381,8 +372,8 @@ describe('GET /api/chat/sessions', () => {
     if (!target) throw new Error('setup');
     const data = (
       await rest(t.app, client).get(`/api/chat/sessions?booking_id=${target.bookingId}`)
-    ).json().data;
-    expect(data.sessions.map((s: SessionSummary) => s.id)).toEqual([target.id]);
+    ).json<SessionListAnswer>().data;
+    expect(data.sessions.map((s) => s.id)).toEqual([target.id]);
     expect(data.pagination.total).toBe(1);
   });
 
@@ -393,7 +384,7 @@ describe('GET /api/chat/sessions', () => {
     const outsider = await t.factory.user('client');
     const data = (
       await rest(t.app, outsider).get(`/api/chat/sessions?booking_id=${target.bookingId}`)
-    ).json().data;
+    ).json<SessionListAnswer>().data;
     expect(data.sessions).toEqual([]);
     expect(data.pagination.total).toBe(0);
   });
@@ -408,7 +399,7 @@ describe('GET /api/chat/sessions', () => {
 
     const list = await rest(t.app, reader).get('/api/chat/sessions');
     expect(list.statusCode).toBe(200);
-    const [session] = list.json().data.sessions as SessionSummary[];
+    const [session] = list.json<SessionListAnswer>().data.sessions;
     expect(session).toBeDefined();
     if (!session) return;
     expect(session.id).toBe(sessionId);
@@ -434,9 +425,10 @@ describe('GET /api/chat/sessions', () => {
       ].sort(),
     );
 
-    const senderView = (await rest(t.app, client).get('/api/chat/sessions')).json().data
-      .sessions[0];
-    expect(senderView.unread_count).toBe(0);
+    const senderView = (
+      await rest(t.app, client).get('/api/chat/sessions')
+    ).json<SessionListAnswer>().data.sessions[0];
+    expect(senderView?.unread_count).toBe(0);
   });
 
   it('each listed session shows exactly what its own GET shows (one statement builds the list)', async () => {
@@ -458,7 +450,7 @@ describe('GET /api/chat/sessions', () => {
       participant_ids: [others[0]?.id, viewer.id, others[1]?.id],
     });
     expect(manual.statusCode, manual.body).toBe(201);
-    const manualId: string = manual.json().data.id;
+    const manualId = manual.json<SessionAnswer>().data.id;
     await t.factory.message(viewer, manualId, 'manual');
 
     const emptyBooking = await t.factory.booking(await t.factory.user('client'), viewer);
@@ -467,11 +459,13 @@ describe('GET /api/chat/sessions', () => {
 
     const listed = await rest(t.app, viewer).get('/api/chat/sessions?status=all');
     expect(listed.statusCode, listed.body).toBe(200);
-    const sessions = listed.json().data.sessions as Array<Record<string, unknown>>;
+    const sessions = listed.json<SessionListAnswer>().data.sessions;
     expect(sessions.map((s) => s.id)).toEqual([emptyId, manualId, bookingSession]);
     for (const summary of sessions) {
-      const detail = (await rest(t.app, viewer).get(`/api/chat/sessions/${summary.id}`)).json()
-        .data as Record<string, unknown>;
+      // Read by key below: the summary's keys, looked up in the detail.
+      const detail: Record<string, unknown> = (
+        await rest(t.app, viewer).get(`/api/chat/sessions/${summary.id}`)
+      ).json<SessionAnswer>().data;
       expect(Object.keys(summary)).toEqual(Object.keys(ZChatSessionSummary.shape));
       expect(summary).toEqual(
         Object.fromEntries(Object.keys(summary).map((key) => [key, detail[key]])),
@@ -482,7 +476,7 @@ describe('GET /api/chat/sessions', () => {
     // The one message after the viewer's cursor was deleted: nothing is left to read.
     expect(bookingSummary?.unread_count).toBe(0);
     expect(manualSummary?.bookings).toBeNull();
-    expect(sorted(manualSummary?.participants as string[])).toEqual(
+    expect(sorted(manualSummary?.participants ?? [])).toEqual(
       sorted([viewer.id, ...others.map((o) => o?.id ?? '')]),
     );
   });
@@ -497,23 +491,20 @@ describe('GET /api/chat/sessions', () => {
     const adminIn = await rest(t.app, admin).post('/api/chat/sessions', {
       participant_ids: [admin.id, client.id],
     });
-    const adminSession: string = adminIn.json().data.id;
+    const adminSession = adminIn.json<SessionAnswer>().data.id;
     await t.factory.message(client, adminSession, 'for the admin');
 
     const all = async (query: string) =>
-      (await rest(t.app, admin).get(`/api/chat/sessions?scope=all&status=all${query}`)).json().data;
+      (
+        await rest(t.app, admin).get(`/api/chat/sessions?scope=all&status=all${query}`)
+      ).json<SessionListAnswer>().data;
     const notIn = await all(`&booking_id=${booking.id}`);
-    expect(notIn.sessions.map((s: SessionSummary) => [s.id, s.unread_count])).toEqual([
-      [sessionId, 0],
-    ]);
-    expect(sorted(notIn.sessions[0].participants)).toEqual(sorted([client.id, reader.id]));
-    expect(notIn.sessions[0].bookings.profiles.map((p: { id: string }) => p.id)).toEqual([
-      client.id,
-      reader.id,
-    ]);
+    expect(notIn.sessions.map((s) => [s.id, s.unread_count])).toEqual([[sessionId, 0]]);
+    expect(sorted(notIn.sessions[0]?.participants ?? [])).toEqual(sorted([client.id, reader.id]));
+    expect(notIn.sessions[0]?.bookings?.profiles.map((p) => p.id)).toEqual([client.id, reader.id]);
 
     const page = await all('&limit=100');
-    const own = page.sessions.find((s: SessionSummary) => s.id === adminSession);
+    const own = page.sessions.find((s) => s.id === adminSession);
     expect(own?.unread_count).toBe(1);
     expect(own?.last_message?.content).toBe('for the admin');
 
@@ -541,14 +532,14 @@ describe('GET /api/chat/sessions', () => {
       const staff = await t.factory.user(role);
       const mine = (
         await rest(t.app, staff).get(`/api/chat/sessions?booking_id=${target.bookingId}`)
-      ).json().data;
+      ).json<SessionListAnswer>().data;
       expect(mine.sessions).toEqual([]);
       const all = await rest(t.app, staff).get(
         `/api/chat/sessions?scope=all&booking_id=${target.bookingId}`,
       );
       expect(all.statusCode).toBe(200);
-      expect(all.json().data.sessions.map((s: SessionSummary) => s.id)).toEqual([target.id]);
-      expect(all.json().data.sessions[0].unread_count).toBe(0);
+      expect(all.json<SessionListAnswer>().data.sessions.map((s) => s.id)).toEqual([target.id]);
+      expect(all.json<SessionListAnswer>().data.sessions[0]?.unread_count).toBe(0);
     }
   });
 });
@@ -566,7 +557,7 @@ describe('GET /api/chat/sessions/:id', () => {
 
     const response = await rest(t.app, reader).get(`/api/chat/sessions/${sessionId}`);
     expect(response.statusCode).toBe(200);
-    const { data } = response.json();
+    const { data } = response.json<SessionAnswer>();
     expect(data).toMatchObject({
       id: sessionId,
       booking_id: booking.id,
@@ -575,7 +566,7 @@ describe('GET /api/chat/sessions/:id', () => {
       metadata: {},
     });
     expect(sorted(data.participants)).toEqual(sorted([client.id, reader.id]));
-    const byId = new Map(data.participant_profiles.map((p: { id: string }) => [p.id, p]));
+    const byId = new Map(data.participant_profiles.map((p) => [p.id, p] as const));
     expect(byId.get(client.id)).toEqual({
       id: client.id,
       first_name: 'Sarah',
@@ -584,7 +575,7 @@ describe('GET /api/chat/sessions/:id', () => {
       role: 'client',
     });
     expect(byId.get(reader.id)).toMatchObject({ first_name: 'Samia', role: 'reader' });
-    expect(data.bookings.services).toMatchObject({
+    expect(data.bookings?.services).toMatchObject({
       name: 'Full Tarot Reading',
       type: 'comprehensive',
     });
@@ -608,10 +599,10 @@ describe('PATCH /api/chat/sessions/:id', () => {
     for (const status of ['closed', 'archived', 'active'] as const) {
       const response = await api.patch(`/api/chat/sessions/${sessionId}`, { status });
       expect(response.statusCode).toBe(200);
-      expect(response.json().data.status).toBe(status);
-      expect(response.json().message).toBe('Chat session updated');
+      expect(response.json<SessionAnswer>().data.status).toBe(status);
+      expect(response.json<SessionAnswer>().message).toBe('Chat session updated');
       const seen = await rest(t.app, client).get(`/api/chat/sessions/${sessionId}`);
-      expect(seen.json().data.status).toBe(status);
+      expect(seen.json<SessionAnswer>().data.status).toBe(status);
     }
   });
 
@@ -625,7 +616,7 @@ describe('PATCH /api/chat/sessions/:id', () => {
       );
     }
     const seen = await rest(t.app, client).get(`/api/chat/sessions/${sessionId}`);
-    expect(seen.json().data.status).toBe('active');
+    expect(seen.json<SessionAnswer>().data.status).toBe('active');
   });
 
   it('an unknown status or session is refused', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MessageAnswer, MessageListAnswer } from './support/rest.js';
 import { type ClientSocket, collect, connectClient, nextEvent, sleep } from './support/sockets.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -67,7 +68,7 @@ describe('socket: join, send, receive', () => {
       headers: client.auth,
       payload: { session_id: sessionId, content: 'Thank you', type: 'text' },
     });
-    const stored = response.json().data;
+    const stored = response.json<MessageAnswer>().data;
     const ack = await c
       .timeout(3000)
       .emitWithAck('send_message', { session_id: sessionId, message: stored });
@@ -114,7 +115,7 @@ describe('socket: join, send, receive', () => {
       url: `/api/chat/messages?session_id=${sessionId}`,
       headers: client.auth,
     });
-    expect(list.json().data.messages).toEqual([]);
+    expect(list.json<MessageListAnswer>().data.messages).toEqual([]);
   });
 
   it('an outsider cannot join, send, type or react, and learns nothing about whether the session exists', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signUserToken } from '../src/auth/token-verifier.js';
+import type { MessageListAnswer } from './support/rest.js';
 import {
   type ClientSocket,
   collect,
@@ -99,7 +100,7 @@ describe('socket connection', () => {
       url: `/api/chat/messages?session_id=${sessionId}`,
       headers: client.auth,
     });
-    expect(list.json().data.messages).toEqual([]);
+    expect(list.json<MessageListAnswer>().data.messages).toEqual([]);
   });
 
   it('answers an invalid payload with an error event and a failed ack', async () => {

@@ -3,7 +3,7 @@ import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type { AppRouter } from '../src/transport/trpc/app.router.js';
-import { rest } from './support/rest.js';
+import { type MessageListAnswer, rest } from './support/rest.js';
 import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
 
 let t: TestApp;
@@ -133,7 +133,7 @@ describe('tRPC at /trpc', () => {
       content: 'via tRPC',
     });
     const viaRest = await rest(t.app, reader).get(`/api/chat/messages?session_id=${session.id}`);
-    expect(viaRest.json().data.messages).toMatchObject([
+    expect(viaRest.json<MessageListAnswer>().data.messages).toMatchObject([
       { id: message.id, content: 'via tRPC', seq: 1 },
     ]);
 

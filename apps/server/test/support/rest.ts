@@ -1,4 +1,13 @@
-import type { successEnvelope, TChatMessage, TErrorEnvelope } from '@chat/contracts';
+import type {
+  successEnvelope,
+  TChatMessage,
+  TChatSessionDetail,
+  TErrorEnvelope,
+  TListMessagesResponse,
+  TListSessionsResponse,
+  TMarkReadResponse,
+  TReactionChange,
+} from '@chat/contracts';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import type { z } from 'zod';
@@ -55,6 +64,14 @@ export function rest(app: FastifyInstance, caller?: { auth: { authorization: str
 
 /** The success envelope of an endpoint whose `data` is a `T`, as `successEnvelope` declares it. */
 export type Success<T> = z.infer<ReturnType<typeof successEnvelope<z.ZodType<T>>>>;
+
+/** The success envelopes of the chat endpoints, by what their `data` is. */
+export type SessionAnswer = Success<TChatSessionDetail>;
+export type SessionListAnswer = Success<TListSessionsResponse>;
+export type MessageAnswer = Success<TChatMessage>;
+export type MessageListAnswer = Success<TListMessagesResponse>;
+export type MarkReadAnswer = Success<TMarkReadResponse>;
+export type ReactionAnswer = Success<TReactionChange>;
 
 /** Either envelope: which one it is, the status or `success` says (see the `expect...` below). */
 export type Envelope<T> = Success<T> | TErrorEnvelope;

@@ -1,5 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 
+/** What `/readyz` answers: each check by name, `ok` or why it failed. */
+export interface Readiness {
+  status: 'ready' | 'unavailable';
+  checks: Record<string, string>;
+}
+
 export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
@@ -24,9 +30,10 @@ export const healthRoutes: FastifyPluginAsync<{ checks: ReadinessCheck[] }> = as
       }),
     );
     const ready = results.every(([, status]) => status === 'ok');
-    return reply
-      .code(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results) });
+    return reply.code(ready ? 200 : 503).send({
+      status: ready ? 'ready' : 'unavailable',
+      checks: Object.fromEntries(results),
+    } satisfies Readiness);
   });
 };
 
