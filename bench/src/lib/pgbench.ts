@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readProcStat } from '@chat/testkit';
 import type pg from 'pg';
 
 /** /usr/lib/postgresql/<newest>/bin/pgbench (BENCH_PGBENCH overrides). */
@@ -121,18 +122,11 @@ export function postgresCpuSeconds(): number {
   let total = 0;
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (comm !== 'postgres') continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime + stime, and cutime + cstime: the postmaster reaps its backends, so the CPU of
-      // connections that ended (pgbench's, at the end of its run) is counted there.
-      total +=
-        (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
-    } catch {
-      // gone meanwhile
-    }
+    const stat = readProcStat(pid);
+    if (stat?.name !== 'postgres') continue;
+    // The postmaster reaps its backends, so the CPU of connections that ended (pgbench's, at
+    // the end of its run) is counted in its reaped children's time.
+    total += stat.user + stat.system + stat.reapedChildren;
   }
   return total;
 }

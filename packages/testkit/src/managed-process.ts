@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { readProcStat } from './proc-stat.js';
 
 /** Kept per process: enough of the end of its output to explain a failure. */
 const OUTPUT_LIMIT = 20_000;
@@ -133,13 +134,10 @@ export class ManagedProcess {
 
   /** User and system (kernel: syscalls, loopback TCP) CPU seconds so far (Linux /proc). */
   cpuSplit(): { user: number; system: number } {
-    try {
-      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
-    } catch {
-      return { user: Number.NaN, system: Number.NaN };
-    }
+    const stat = this.pid === undefined ? null : readProcStat(this.pid);
+    return stat
+      ? { user: stat.user, system: stat.system }
+      : { user: Number.NaN, system: Number.NaN };
   }
 }
 

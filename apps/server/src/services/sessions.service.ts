@@ -241,12 +241,13 @@ export async function presentDetail(
     ...(booking ? [booking.clientId, booking.readerId] : []),
   ]);
   const own = participants.find((p) => p.userId === viewerId);
-  const deletedAfterCursor =
+  // Independent reads, side by side.
+  const [deletedAfterCursor, lastMessageRows] = await Promise.all([
     own && own.lastReadSeq < session.lastSeq
-      ? await repos.messages.countDeletedAfter(session.id, own.lastReadSeq)
-      : 0;
-  const lastMessageRows =
-    session.lastSeq > 0 ? await repos.messages.before(session.id, session.lastSeq + 1, 1) : [];
+      ? repos.messages.countDeletedAfter(session.id, own.lastReadSeq)
+      : 0,
+    session.lastSeq > 0 ? repos.messages.before(session.id, session.lastSeq + 1, 1) : [],
+  ]);
   const last = lastMessageRows[0];
   return {
     ...sessionCore(session),
