@@ -29,6 +29,7 @@ const ZEnv = z.object({
   ALLOW_UNSCANNED_UPLOADS: booleanFlag,
   SUPABASE_STORAGE_BUCKET: z.string().min(1).default('chat-files'),
   FILE_URL_SECRET: z.string().min(16).optional(),
+  TRUSTED_PROXIES: z.string().optional(),
   FILE_URL_TTL_SECONDS: positiveInt(3600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_MESSAGES_PER_MINUTE: positiveInt(100),
@@ -36,6 +37,15 @@ const ZEnv = z.object({
   RATE_LIMIT_FILES_PER_MINUTE: positiveInt(30),
   RATE_LIMIT_TYPING_PER_MINUTE: positiveInt(120),
   RATE_LIMIT_REACTIONS_PER_MINUTE: positiveInt(60),
+  RATE_LIMIT_SESSIONS_PER_HOUR: positiveInt(30),
+  RATE_LIMIT_READS_PER_MINUTE: positiveInt(600),
+  TRPC_MAX_BATCH_SIZE: positiveInt(10),
+  SOCKETS_PER_USER: positiveInt(20),
+  REQUEST_TIMEOUT_MS: positiveInt(120_000),
+  UPLOAD_IDLE_TIMEOUT_MS: positiveInt(30_000),
+  METRICS_TOKEN: z.string().min(16).optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   SOCKET_PING_INTERVAL_MS: positiveInt(25_000),
   SOCKET_PING_TIMEOUT_MS: positiveInt(20_000),
   SOCKET_EVENTS_PER_10S: positiveInt(300),
@@ -76,7 +86,30 @@ export interface Config {
     filesPerMinute: number;
     typingPerMinute: number;
     reactionsPerMinute: number;
+    /** Sessions one user may create per hour (booking, support or manual). */
+    sessionsPerHour: number;
+    /** Reads (lists, history, details, downloads) per user per minute: generous, against scraping. */
+    readsPerMinute: number;
   };
+  /**
+   * Who may set X-Forwarded-For / -Host / -Proto: proxy-addr's list (addresses, CIDRs, or
+   * `loopback`, `linklocal`, `uniquelocal`). Unset: nobody, the socket's own address is the client.
+   */
+  trustedProxies: string[];
+  /** Most procedures one tRPC batch request may carry. */
+  trpcMaxBatchSize: number;
+  /** Open sockets one user may hold across tabs and devices (on this node). */
+  socketsPerUser: number;
+  /** Longest time to receive a whole request (headers and body) before it is cut off. */
+  requestTimeoutMs: number;
+  /** Longest pause inside an upload's body before it is abandoned (spool and scan closed). */
+  uploadIdleTimeoutMs: number;
+  /**
+   * `/metrics` is never public: on the service's port it exists only with a token and answers
+   * only `Authorization: Bearer <token>`; with a port it is also served there, without a token,
+   * on `host` (loopback unless told otherwise). With neither, nothing serves it.
+   */
+  metrics: { token: string | undefined; port: number | undefined; host: string };
   /** Socket.IO heartbeat: a peer that vanished is dropped within interval + timeout. */
   socketPingIntervalMs: number;
   socketPingTimeoutMs: number;
@@ -112,6 +145,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   } else auth = { kind: 'dev' };
 
+  if (e.NODE_ENV === 'production') requireStrongSecrets(e);
+  const publicUrl = e.PUBLIC_URL;
+  if (publicUrl !== undefined && !['http:', 'https:'].includes(new URL(publicUrl).protocol)) {
+    throw new ConfigError('PUBLIC_URL must be an http or https URL');
+  }
+  if (e.NODE_ENV === 'production' && !publicUrl) {
+    throw new ConfigError(
+      'PUBLIC_URL is required when NODE_ENV=production (file links are built on it, never on request headers)',
+    );
+  }
+
   if (e.NODE_ENV === 'production' && auth.kind === 'jwks' && !e.FILE_URL_SECRET) {
     throw new ConfigError(
       'FILE_URL_SECRET is required when NODE_ENV=production and tokens are checked with JWKS',
@@ -134,10 +178,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST ?? (e.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
-    allowedOrigins: e.FRONTEND_URL.split(',')
-      .map((o) => o.trim().replace(/\/+$/, ''))
-      .filter((o) => o.length > 0),
-    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    allowedOrigins: listOf(e.FRONTEND_URL).map(withoutTrailingSlashes),
+    publicUrl: publicUrl ? withoutTrailingSlashes(publicUrl) : undefined,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
@@ -160,10 +202,52 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       filesPerMinute: e.RATE_LIMIT_FILES_PER_MINUTE,
       typingPerMinute: e.RATE_LIMIT_TYPING_PER_MINUTE,
       reactionsPerMinute: e.RATE_LIMIT_REACTIONS_PER_MINUTE,
+      sessionsPerHour: e.RATE_LIMIT_SESSIONS_PER_HOUR,
+      readsPerMinute: e.RATE_LIMIT_READS_PER_MINUTE,
     },
+    trustedProxies: listOf(e.TRUSTED_PROXIES),
+    trpcMaxBatchSize: e.TRPC_MAX_BATCH_SIZE,
+    socketsPerUser: e.SOCKETS_PER_USER,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     socketPingIntervalMs: e.SOCKET_PING_INTERVAL_MS,
     socketPingTimeoutMs: e.SOCKET_PING_TIMEOUT_MS,
     socketEventsPer10s: e.SOCKET_EVENTS_PER_10S,
     webDistDir: e.WEB_DIST_DIR,
   };
+}
+
+/** HMAC secrets shorter than SHA-256's own 32 bytes can be brute-forced offline from one token. */
+const MIN_SECRET_BYTES = 32;
+
+function requireStrongSecrets(e: z.output<typeof ZEnv>): void {
+  const secrets = {
+    JWT_SECRET: e.JWT_SECRET,
+    SUPABASE_JWT_SECRET: e.SUPABASE_JWT_SECRET,
+    FILE_URL_SECRET: e.FILE_URL_SECRET,
+    METRICS_TOKEN: e.METRICS_TOKEN,
+  };
+  for (const [name, value] of Object.entries(secrets)) {
+    if (value !== undefined && Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES) {
+      throw new ConfigError(
+        `${name} must be at least ${MIN_SECRET_BYTES} bytes when NODE_ENV=production`,
+      );
+    }
+  }
+}
+
+/** A comma-separated setting as its trimmed, non-empty items. */
+function listOf(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+/** Drops trailing `/` without a regex (a run of slashes made `/\/+$/` backtrack quadratically). */
+export function withoutTrailingSlashes(value: string): string {
+  let end = value.length;
+  while (end > 0 && value.charCodeAt(end - 1) === 47) end -= 1;
+  return value.slice(0, end);
 }
