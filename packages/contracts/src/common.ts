@@ -6,18 +6,36 @@ export const ZId = z.guid({ message: 'must be a UUID' });
 /** ISO 8601 timestamp in UTC, as every time on the wire is. */
 export const ZTimestamp = z.string();
 
+/** A UTF-16 surrogate without its partner: no character, so it has no UTF-8 form either. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * What in `value` PostgreSQL cannot store as it was sent, or null: a NUL (text and jsonb refuse
+ * it) or an unpaired surrogate (jsonb refuses its `\uD800` escape; text would hold U+FFFD, not
+ * what was sent). Every free text a client sends is held to this, whatever the transport.
+ */
+export function unstorableText(value: string): 'NUL characters' | 'unpaired surrogates' | null {
+  if (value.includes('\u0000')) return 'NUL characters';
+  if (LONE_SURROGATE.test(value)) return 'unpaired surrogates';
+  return null;
+}
+
 /**
  * Free-form JSON object attached to sessions and messages, bounded so it cannot bloat rows, and
- * without NUL characters (PostgreSQL's jsonb cannot hold them).
+ * with no key or string PostgreSQL's jsonb cannot hold (see `unstorableText`).
  */
 export const ZMetadata = z
   .record(z.string(), z.unknown())
-  // `abort`: the NUL check below only ever walks a document already known to be small.
+  // `abort`: the text check below only ever walks a document already known to be small.
   .refine((value) => serializedLength(value) <= 8192, {
     message: 'metadata must serialize to at most 8192 characters',
     abort: true,
   })
-  .refine((value) => !containsNul(value), { message: 'metadata must not contain NUL characters' });
+  .superRefine((value, ctx) => {
+    const unstorable = unstorableIn(value);
+    if (unstorable)
+      ctx.addIssue({ code: 'custom', message: `metadata must not contain ${unstorable}` });
+  });
 
 /** JSON length; a document nested too deeply to serialise counts as too long. */
 function serializedLength(value: unknown): number {
@@ -29,22 +47,24 @@ function serializedLength(value: unknown): number {
 }
 
 /** Walks with its own stack, not recursion: a 4,000-deep document must not overflow the call stack. */
-function containsNul(root: unknown): boolean {
+function unstorableIn(root: unknown): ReturnType<typeof unstorableText> {
   const pending: unknown[] = [root];
   while (pending.length > 0) {
     const value = pending.pop();
     if (typeof value === 'string') {
-      if (value.includes('\u0000')) return true;
+      const unstorable = unstorableText(value);
+      if (unstorable) return unstorable;
     } else if (Array.isArray(value)) {
       for (const inner of value) pending.push(inner);
     } else if (value !== null && typeof value === 'object') {
       for (const [key, inner] of Object.entries(value)) {
-        if (key.includes('\u0000')) return true;
+        const unstorable = unstorableText(key);
+        if (unstorable) return unstorable;
         pending.push(inner);
       }
     }
   }
-  return false;
+  return null;
 }
 
 /** Query-string integer with a default, e.g. `page`. */

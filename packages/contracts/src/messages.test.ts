@@ -3,6 +3,8 @@ import {
   fullyQualifiedEmoji,
   isSingleEmoji,
   MAX_MESSAGE_CHARS,
+  ZCaption,
+  ZFileUploadFields,
   ZMessageContent,
   ZReaction,
   ZSendMessageRequest,
@@ -123,9 +125,37 @@ describe('ZMessageContent', () => {
     expect(ZMessageContent.safeParse('a\u0000b').success).toBe(false);
   });
 
+  it('refuses unpaired surrogates (stored they would read back as U+FFFD); pairs pass', () => {
+    for (const value of ['a\uD800b', '\uDFFF', 'x\uD83D', '\uDE00x', '\uDE00\uD83D']) {
+      const result = ZMessageContent.safeParse(value);
+      expect(result.success, JSON.stringify(value)).toBe(false);
+      expect(result.error?.issues[0]?.message).toBe('content must not contain unpaired surrogates');
+    }
+    expect(ZMessageContent.parse('\uD83D\uDE00')).toBe('😀');
+  });
+
   it('refuses what is not a string', () => {
     expect(ZMessageContent.safeParse(null).success).toBe(false);
     expect(ZMessageContent.safeParse(42).success).toBe(false);
+  });
+});
+
+describe("ZCaption (an upload's caption)", () => {
+  it('is held to what content is: NUL, unpaired surrogates and 4001 code points are refused', () => {
+    for (const value of ['a\u0000b', 'a\uD800', '😀'.repeat(4001)]) {
+      expect(ZCaption.safeParse(value).success, JSON.stringify(value).slice(0, 20)).toBe(false);
+    }
+    expect(ZCaption.parse(` ${'😀'.repeat(4000)} `)).toBe('😀'.repeat(4000));
+  });
+
+  it('may be empty: the upload then has no caption', () => {
+    expect(ZCaption.parse('  ')).toBe('');
+  });
+
+  it('backs the caption field of the file upload', () => {
+    const fields = { session_id: '6f1c2a34-9b7e-4d21-8a3c-0e5f6a7b8c9d' };
+    expect(ZFileUploadFields.safeParse({ ...fields, caption: 'a\u0000' }).success).toBe(false);
+    expect(ZFileUploadFields.parse({ ...fields, caption: ' hi ' }).caption).toBe('hi');
   });
 });
 
@@ -151,8 +181,15 @@ describe('ZSendMessageRequest', () => {
     ).toBe(false);
   });
 
-  it('refuses NUL characters anywhere in metadata', () => {
-    for (const metadata of [{ k: '\u0000' }, { 'k\u0000': 1 }, { a: [{ b: 'x\u0000' }] }]) {
+  it('refuses NUL characters and unpaired surrogates anywhere in metadata', () => {
+    for (const metadata of [
+      { k: '\u0000' },
+      { 'k\u0000': 1 },
+      { a: [{ b: 'x\u0000' }] },
+      { k: 'a\uD800' },
+      { 'k\uDC00': 1 },
+      { a: [{ b: '\uDFFF' }] },
+    ]) {
       expect(
         ZSendMessageRequest.safeParse({ session_id: sessionId, content: 'x', metadata }).success,
       ).toBe(false);

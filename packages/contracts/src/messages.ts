@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { queryInt, queryLimit, ZId, ZMetadata, ZTimestamp } from './common.js';
+import { queryInt, queryLimit, unstorableText, ZId, ZMetadata, ZTimestamp } from './common.js';
 
 export const MESSAGE_TYPES = ['text', 'voice', 'image', 'file', 'system'] as const;
 export const ZMessageType = z.enum(MESSAGE_TYPES);
@@ -9,17 +9,36 @@ export type TMessageType = z.infer<typeof ZMessageType>;
 export const MAX_MESSAGE_CHARS = 4000;
 
 /**
- * Trimmed text, 1..4000 code points (an emoji counts once, not twice as in UTF-16), without NUL
- * characters (PostgreSQL text cannot hold them).
+ * Text a user writes for others to read (a message, an upload's caption), as it is stored:
+ * trimmed, at most 4000 code points (an emoji counts once, not twice as in UTF-16), nothing
+ * PostgreSQL cannot hold as sent (see `unstorableText`). `field` names it in the refusals.
  */
-export const ZMessageContent = z
-  .string({ message: 'content must be a string' })
-  .transform((s) => s.trim())
-  .refine((s) => s.length > 0, { message: 'content must not be empty' })
-  .refine((s) => !s.includes('\u0000'), { message: 'content must not contain NUL characters' })
-  .refine((s) => [...s].length <= MAX_MESSAGE_CHARS, {
-    message: `content must be at most ${MAX_MESSAGE_CHARS} characters`,
-  });
+function userText(field: string, { required }: { required: boolean }) {
+  return z
+    .string({ message: `${field} must be a string` })
+    .transform((s) => s.trim())
+    .superRefine((s, ctx) => {
+      if (required && s.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `${field} must not be empty` });
+      }
+      const unstorable = unstorableText(s);
+      if (unstorable) {
+        ctx.addIssue({ code: 'custom', message: `${field} must not contain ${unstorable}` });
+      }
+      if ([...s].length > MAX_MESSAGE_CHARS) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${field} must be at most ${MAX_MESSAGE_CHARS} characters`,
+        });
+      }
+    });
+}
+
+/** A text message's content: 1..4000 code points once trimmed, storable as sent. */
+export const ZMessageContent = userText('content', { required: true });
+
+/** An upload's caption: as a message's content, but may be empty (then the message has none). */
+export const ZCaption = userText('caption', { required: false });
 
 /**
  * A single emoji grapheme, e.g. "❤️" or "👍🏽" or a flag, in its fully-qualified form: "❤" and
@@ -184,7 +203,8 @@ export const ZFileUploadFields = z.object({
    */
   id: ZId.optional(),
   session_id: ZId,
-  caption: z.string().max(MAX_MESSAGE_CHARS).optional(),
+  /** Shown as the message's content; held to the same rules as a text message's. */
+  caption: ZCaption.optional(),
 });
 
 export const AUDIO_FORMATS = ['mp3', 'wav', 'ogg', 'webm'] as const;
