@@ -14,6 +14,7 @@ import { createMessagesService, type MessagesService } from './services/messages
 import type { RateLimiter } from './services/rate-limiter.js';
 import { createReactionsService, type ReactionsService } from './services/reactions.service.js';
 import { createSessionsService, type SessionsService } from './services/sessions.service.js';
+import type { OriginPolicy } from './transport/origins.js';
 
 /** Every service, built once from the ports; each transport gets this and nothing lower. */
 export interface AppServices {
@@ -24,6 +25,8 @@ export interface AppServices {
   messages: MessagesService;
   reactions: ReactionsService;
   files: FilesService;
+  /** Where requests may come from and which link base each gets (every transport asks it). */
+  origins: OriginPolicy;
 }
 
 export interface ServiceDeps {
@@ -36,6 +39,7 @@ export interface ServiceDeps {
   blobStore: BlobStore;
   scanner: Scanner;
   signer: FileUrlSigner;
+  origins: OriginPolicy;
 }
 
 export function createAppServices(base: ServiceDeps): AppServices {
@@ -51,5 +55,6 @@ export function createAppServices(base: ServiceDeps): AppServices {
     messages: createMessagesService(deps),
     reactions: createReactionsService(deps),
     files: createFilesService(deps),
+    origins: deps.origins,
   };
 }

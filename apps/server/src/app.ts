@@ -1,8 +1,9 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -39,12 +40,15 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createStore, type Store } from './repositories/store.js';
 import type { FileUrls } from './services/message-view.js';
 import { createRateLimiter } from './services/rate-limiter.js';
+import { createOriginPolicy, type OriginPolicy } from './transport/origins.js';
+import { acceptedRequestId } from './transport/request-id.js';
 import { devAuthRoutes } from './transport/rest/dev-auth.routes.js';
 import { filesRoutes } from './transport/rest/files.routes.js';
 import { healthRoutes, type ReadinessCheck } from './transport/rest/health.routes.js';
 import { registerErrorHandling, sendError, toChatError } from './transport/rest/http-errors.js';
 import { messagesRoutes } from './transport/rest/messages.routes.js';
 import { MULTIPART_LIMITS } from './transport/rest/multipart.js';
+import { docsCsp, securityHeaders } from './transport/rest/security-headers.js';
 import { sessionsRoutes } from './transport/rest/sessions.routes.js';
 import { createSocketServer } from './transport/socket/socket.server.js';
 import type { ChatServer } from './transport/socket/socket-types.js';
@@ -94,12 +98,27 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
       },
     },
     bodyLimit: 256 * 1024,
+    // A request whose body stops arriving is cut off (408, connection closed) REQUEST_TIMEOUT_MS
+    // after it began: only receiving it counts, so a long-poll GET awaiting its answer and an
+    // upgraded WebSocket are not bound by it. Node looks for such requests every
+    // `connectionsCheckingInterval` (30 s by default: a quarter of the timeout here, at most
+    // that), and the headers get no longer than the whole request. No socket idle timeout
+    // (`connectionTimeout` stays 0): it would cut a poll held for SOCKET_PING_INTERVAL_MS and an
+    // upload waiting on its scan; keep-alive connections keep Fastify's 72 s.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.requestTimeoutMs / 4)),
+    },
     // tRPC batches put every procedure name in one path parameter (`/trpc/a,b,c`).
     routerOptions: { maxParamLength: 5000 },
-    trustProxy: true,
-    // A caller's X-Request-Id is kept (so a request can be followed across services), else a UUID.
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
+    // X-Forwarded-* count only from the proxies named in TRUSTED_PROXIES: anyone else could
+    // choose the host and scheme of the links the other participant receives.
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    // A caller's X-Request-Id is kept (so a request can be followed across services) when it is a
+    // short token, else a UUID: it is echoed in every answer and written to every log line.
+    requestIdHeader: false,
+    genReqId: (request) => acceptedRequestId(request.headers['x-request-id']) ?? randomUUID(),
     // A URL that cannot be decoded (`/api/chat/sessions/%`) is refused before routing: with the
     // envelope too, not Fastify's own error shape.
     frameworkErrors: (error, _request, reply) => {
@@ -126,9 +145,11 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  await app.register(fastifyHelmet, securityHeaders(config));
   const metrics = deps.metrics ?? createMetrics();
   registerErrorHandling(app, (route, code) => metrics.errors.inc({ route, code }));
 
+  const origins = createOriginPolicy(config);
   const store = createStore(database, (operation, seconds) =>
     metrics.dbQuerySeconds.observe({ operation }, seconds),
   );
@@ -146,7 +167,8 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     ),
     verifier: createVerifier(config, devSecret),
     devAuth,
-    fileUrls: fileUrls(config, signer),
+    fileUrls: fileUrls(origins, signer),
+    origins,
     blobStore,
     scanner,
     signer,
@@ -166,13 +188,13 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: docsCsp });
 
-  const isAllowedOrigin = originPolicy(config);
-  registerOriginCheck(app, isAllowedOrigin);
+  const isAllowedOrigin = origins.isAllowedOrigin;
+  registerOriginCheck(app, origins);
   await app.register(fastifyCors, {
     origin: (origin, callback) =>
-      callback(null, origin ? config.allowedOrigins.includes(trimOrigin(origin)) : false),
+      callback(null, origin ? origins.isAllowedOrigin(origin, undefined) : false),
     credentials: true,
     exposedHeaders: ['Retry-After'],
   });
@@ -192,17 +214,24 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   });
   await app.register(sessionsRoutes, { services });
   await app.register(messagesRoutes, { services });
-  await app.register(filesRoutes, { services, tempDir: resolve(config.dataDir, 'tmp', 'uploads') });
-  if (devAuth) await app.register(devAuthRoutes, { devAuth });
+  await app.register(filesRoutes, {
+    services,
+    tempDir: resolve(config.dataDir, 'tmp', 'uploads'),
+    uploadIdleTimeoutMs: config.uploadIdleTimeoutMs,
+  });
+  if (devAuth) await app.register(devAuthRoutes, { devAuth, isOwnHost: origins.isOwnHost });
 
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
+      // One batch of many history reads is one request with a huge answer: a batch carries at
+      // most TRPC_MAX_BATCH_SIZE calls (a client sets httpBatchLink's maxItems to match).
+      maxBatchSize: config.trpcMaxBatchSize,
       createContext: ({ req }: { req: FastifyRequest }) => ({
         services,
         authorization: req.headers.authorization,
-        origin: `${req.protocol}://${req.host}`,
+        origin: origins.linkBase(req.protocol, req.host),
         requestId: req.id,
       }),
       onError: ({ error, path }) => {
@@ -269,10 +298,11 @@ function fileUrlSecret(config: Config, devSecret: string | undefined): string {
   return createHmac('sha256', root).update('chat-file-urls').digest('hex');
 }
 
-function fileUrls(config: Config, signer: FileUrlSigner): FileUrls {
+/** `origin` is a caller's link base, already vetted by the origin policy (never a raw header). */
+function fileUrls(origins: OriginPolicy, signer: FileUrlSigner): FileUrls {
   return {
     builderFor(origin) {
-      const base = config.publicUrl ?? origin ?? '';
+      const base = origin ?? origins.linkBase(undefined, undefined);
       return (message, variant) =>
         `${base}/api/chat/files/${message.id}?${signer.query(message.id, variant)}`;
     },
@@ -291,28 +321,14 @@ function createVerifier(config: Config, devSecret: string | undefined): TokenVer
   }
 }
 
-const trimOrigin = (origin: string) => origin.replace(/\/+$/, '');
-
 /**
  * A browser request must come from FRONTEND_URL or from this server's own pages. A request
  * with no Origin (curl, a server-side client) is not cross-site and passes.
  */
-function originPolicy(config: Config): (origin: string, host: string | undefined) => boolean {
-  return (origin, host) => {
-    const normalized = trimOrigin(origin);
-    if (config.allowedOrigins.includes(normalized) || normalized === config.publicUrl) return true;
-    if (!host) return false;
-    return normalized === `http://${host}` || normalized === `https://${host}`;
-  };
-}
-
-function registerOriginCheck(
-  app: FastifyInstance,
-  isAllowedOrigin: (origin: string, host: string | undefined) => boolean,
-): void {
+function registerOriginCheck(app: FastifyInstance, origins: OriginPolicy): void {
   app.addHook('onRequest', async (request, reply) => {
     const origin = request.headers.origin;
-    if (origin === undefined || isAllowedOrigin(origin, request.headers.host)) return;
+    if (origin === undefined || origins.isAllowedOrigin(origin, request.headers.host)) return;
     return sendError(reply, new ChatError('CHAT_ACCESS_DENIED', 'Origin not allowed'));
   });
 }

@@ -60,9 +60,38 @@ export function createAuthService(
 }
 export type AuthService = ReturnType<typeof createAuthService>;
 
-/** `Bearer <token>` → token. */
+/** Longest `Authorization` header read: tokens are about 1 KB (Supabase's with metadata, 2-3 KB). */
+export const MAX_AUTHORIZATION_LENGTH = 8192;
+
+/**
+ * `Bearer <token>` (any case, any spaces around) → token. Split by hand, not by a pattern: the
+ * header is the caller's, and no input may make reading it slower than its length.
+ */
 export function bearerToken(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
+  if (!header || header.length > MAX_AUTHORIZATION_LENGTH) return undefined;
+  const value = header.trim();
+  const scheme = 'bearer';
+  if (value.slice(0, scheme.length).toLowerCase() !== scheme) return undefined;
+  const rest = value.slice(scheme.length);
+  const token = rest.trimStart();
+  if (token.length === 0 || token.length === rest.length) return undefined;
+  for (let i = 0; i < token.length; i += 1) if (isSpace(token.charCodeAt(i))) return undefined;
+  return token;
+}
+
+/** What `\s` matched here before: ASCII white space and the usual Unicode spaces. */
+function isSpace(code: number): boolean {
+  return (
+    code === 32 ||
+    (code >= 9 && code <= 13) ||
+    code === 160 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
 }

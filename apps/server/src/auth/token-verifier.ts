@@ -24,16 +24,25 @@ function toVerified(payload: JWTPayload): VerifiedToken {
   return { userId: payload.sub, expiresAt: payload.exp };
 }
 
+/**
+ * What every user token must carry besides a valid signature: an expiry (a token without one
+ * would work forever once leaked). `nbf`, when present, is honoured by jose itself.
+ */
+const VERIFY_CLAIMS = { audience: AUDIENCE, requiredClaims: ['exp'] };
+
 function authError(error: unknown): ChatError {
   if (error instanceof ChatError) return error;
-  const code = (error as { code?: string } | null)?.code;
-  const message =
-    code === 'ERR_JWT_EXPIRED'
-      ? 'Token expired'
-      : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
-        ? 'Token is not a user token'
-        : 'Invalid token';
-  return new ChatError('AUTHENTICATION_REQUIRED', message, { cause: error });
+  return new ChatError('AUTHENTICATION_REQUIRED', authErrorMessage(error), { cause: error });
+}
+
+function authErrorMessage(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'Token expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'exp') return 'Token has no expiry';
+    if (error.claim === 'nbf') return 'Token is not valid yet';
+    return 'Token is not a user token';
+  }
+  return 'Invalid token';
 }
 
 /** HS256 with Supabase's (legacy) JWT secret. */
@@ -44,7 +53,7 @@ export function createSecretVerifier(secret: string): TokenVerifier {
       try {
         const { payload } = await jwtVerify(token, key, {
           algorithms: ['HS256'],
-          audience: AUDIENCE,
+          ...VERIFY_CLAIMS,
         });
         return toVerified(payload);
       } catch (error) {
@@ -84,7 +93,7 @@ export function createJwksVerifier(url: string): TokenVerifier {
       try {
         const { payload } = await jwtVerify(token, jwks, {
           algorithms: ['RS256', 'ES256'],
-          audience: AUDIENCE,
+          ...VERIFY_CLAIMS,
         });
         return toVerified(payload);
       } catch (error) {

@@ -7,7 +7,10 @@ export interface Actor {
   firstName: string | null;
   lastName: string | null;
   avatarUrl: string | null;
-  /** The origin the request came to (`https://chat.example`), for absolute file links. */
+  /**
+   * The base of the absolute links this caller's answers carry (`https://chat.example`), as the
+   * origin policy vetted it: PUBLIC_URL, or the request's own origin when its host is ours.
+   */
   origin?: string | undefined;
   /** Follows the request into logs of what it caused (the socket fan-out). */
   requestId?: string | undefined;

@@ -111,13 +111,14 @@ const MAX_NAME_BYTES = 255;
 
 /**
  * The name shown to users: the original's last path part, letters of any script and spaces
- * kept, control and bidi-override characters dropped, at most 255 bytes of UTF-8.
+ * kept, control and bidi-override characters dropped (NUL among them) and unpaired surrogates
+ * too, so it is text PostgreSQL stores as shown; at most 255 bytes of UTF-8.
  */
 export function displayFileName(original: string, fallback: string): string {
   const lastPart = original.split(/[/\\]/).pop() ?? '';
   const cleaned = lastPart
     .normalize('NFC')
-    .replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '')
+    .replace(/[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu, '')
     .replace(/\s+/g, ' ')
     .trim()
     .replace(/^\.+/, '');
@@ -127,19 +128,38 @@ export function displayFileName(original: string, fallback: string): string {
 
 /** The storage key's last part: ASCII only, so every store and URL takes it as it is. */
 export function storageFileName(display: string, format: string): string {
-  const base = display
-    .replace(/\.[^.]*$/, '')
+  const dot = display.lastIndexOf('.');
+  const base = (dot >= 0 ? display.slice(0, dot) : display)
     .normalize('NFKD')
-    .replace(/[^A-Za-z0-9_-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 80);
-  return `${base || 'file'}.${format}`;
+    .replace(/[^A-Za-z0-9_-]+/g, '-');
+  return `${trimDashes(base).slice(0, 80) || 'file'}.${format}`;
 }
 
+/** Drops leading and trailing `-` (a pattern anchored at the end backtracks on long runs). */
+function trimDashes(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && value.charCodeAt(start) === 45) start += 1;
+  while (end > start && value.charCodeAt(end - 1) === 45) end -= 1;
+  return value.slice(start, end);
+}
+
+/** Cuts to at most `maxBytes` of UTF-8, keeping a short extension and whole characters. */
 function truncateUtf8(value: string, maxBytes: number): string {
   if (Buffer.byteLength(value) <= maxBytes) return value;
-  const extension = /\.[^.]{1,10}$/.exec(value)?.[0] ?? '';
-  let stem = value.slice(0, value.length - extension.length);
-  while (Buffer.byteLength(stem + extension) > maxBytes) stem = [...stem].slice(0, -1).join('');
+  const dot = value.lastIndexOf('.');
+  const extension =
+    dot >= 0 && value.length - dot >= 2 && value.length - dot <= 11 ? value.slice(dot) : '';
+  const room = maxBytes - Buffer.byteLength(extension);
+  // One pass over the characters (a loop that dropped one character and re-measured the whole
+  // name was quadratic in the name's length).
+  let stem = '';
+  let bytes = 0;
+  for (const char of value.slice(0, value.length - extension.length)) {
+    const size = Buffer.byteLength(char);
+    if (bytes + size > room) break;
+    stem += char;
+    bytes += size;
+  }
   return stem + extension;
 }

@@ -6,5 +6,9 @@ import type { Actor } from '../../domain/types.js';
 /** Authenticates a REST request from its `Authorization: Bearer` header. */
 export async function requireActor(services: AppServices, request: FastifyRequest): Promise<Actor> {
   const { actor } = await services.auth.authenticate(bearerToken(request.headers.authorization));
-  return { ...actor, origin: `${request.protocol}://${request.host}`, requestId: request.id };
+  return {
+    ...actor,
+    origin: services.origins.linkBase(request.protocol, request.host),
+    requestId: request.id,
+  };
 }

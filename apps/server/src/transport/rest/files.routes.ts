@@ -38,7 +38,9 @@ const ZDownloadQuery = z.object({
 export const filesRoutes: FastifyPluginAsyncZod<{
   services: AppServices;
   tempDir: string;
-}> = async (app, { services, tempDir }) => {
+  /** An upload whose body pauses longer than this is abandoned (UPLOAD_IDLE_TIMEOUT_MS). */
+  uploadIdleTimeoutMs: number;
+}> = async (app, { services, tempDir, uploadIdleTimeoutMs }) => {
   /** Both upload routes: spool the file, then hand it to the one upload pipeline. */
   const uploadHandler =
     <S extends typeof ZVoiceNoteFields | typeof ZFileUploadFields>(
@@ -62,6 +64,7 @@ export const filesRoutes: FastifyPluginAsyncZod<{
             return grant.stored ? 'discard' : 'receive';
           },
           startScan: services.files.beginScan,
+          idleTimeoutMs: uploadIdleTimeoutMs,
         });
       } catch (error) {
         if (grant) await services.files.releaseUpload(actor, grant);
@@ -184,7 +187,8 @@ function parseRange(
   header: string | undefined,
   size: number,
 ): { start: number; end: number } | null | 'unsatisfiable' {
-  if (!header) return null;
+  // A real range header is a few dozen characters; a longer one is served the whole file.
+  if (!header || header.length > 200) return null;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match) return null;
   const [, from, to] = match;

@@ -4,6 +4,7 @@ import type { AppServices } from '../../app-services.js';
 import { bearerToken } from '../../auth/auth.service.js';
 import { type Actor, displayName } from '../../domain/types.js';
 import { ChatError } from '../../errors.js';
+import type { OriginPolicy } from '../origins.js';
 import { toChatError } from '../rest/http-errors.js';
 import { userRoom } from './rooms.js';
 import type { ChatSocket } from './socket-types.js';
@@ -110,7 +111,10 @@ export class SocketConnection {
     try {
       const authenticated = await services.auth.authenticate(token);
       const { expiresAt } = authenticated;
-      const actor: Actor = { ...authenticated.actor, origin: handshakeOrigin(this.socket) };
+      const actor: Actor = {
+        ...authenticated.actor,
+        origin: linkBaseOf(this.socket, services.origins),
+      };
       if (!this.socket.connected) return null;
       this.socket.data.userId = actor.id;
       this.socket.data.userName = displayName(actor);
@@ -220,12 +224,12 @@ function concealed(error: ChatError): ChatError {
   return error.code === 'SESSION_NOT_FOUND' ? new ChatError('CHAT_ACCESS_DENIED') : error;
 }
 
-/** The origin the client connected to (behind a proxy: its forwarded protocol). */
-function handshakeOrigin(socket: ChatSocket): string | undefined {
+/**
+ * The link base of the origin the client connected to: its forwarded protocol and host only
+ * behind a trusted proxy, and only a host of ours (else PUBLIC_URL or the configured address).
+ */
+function linkBaseOf(socket: ChatSocket, origins: OriginPolicy): string {
   const { headers, secure } = socket.handshake;
-  if (!headers.host) return undefined;
-  const forwarded = headers['x-forwarded-proto'];
-  const protocol =
-    typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : secure ? 'https' : 'http';
-  return `${protocol}://${headers.host}`;
+  const { protocol, host } = origins.forwarded(headers, socket.conn.remoteAddress, secure);
+  return origins.linkBase(protocol, host);
 }
