@@ -289,6 +289,35 @@ describe('refusals leave nothing behind', () => {
     expect(await storedNothing(sessionId, client)).toBe(true);
   });
 
+  it('a NUL in a caption is a VALIDATION_ERROR, not a 500, before or after the file; nothing is kept', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    for (const fileFirst of [false, true]) {
+      const res = await sendFile(client, sessionId, 'a.png', await pngOf(10, 10), {
+        caption: 'look\u0000here',
+        fileFirst,
+      });
+      expectStatus(res, 400);
+      expect(res.body.code).toBe('VALIDATION_ERROR');
+      expect(res.body.details).toEqual(['caption: caption must not contain NUL characters']);
+    }
+    expect(await storedNothing(sessionId, client)).toBe(true);
+  });
+
+  it('a caption of 4000 emoji is stored whole and 4001 are refused (over 8 KB it was cut short and stored)', async () => {
+    const { client, sessionId } = await t.factory.bookingChat();
+    const whole = await sendFile(client, sessionId, 'a.png', await pngOf(10, 10), {
+      caption: '🔮'.repeat(4_000),
+    });
+    expectStatus(whole, 201);
+    expect(whole.body.data.content).toBe('🔮'.repeat(4_000));
+    const over = await sendFile(client, sessionId, 'b.png', await pngOf(10, 10), {
+      caption: '🔮'.repeat(4_001),
+    });
+    expectStatus(over, 400);
+    expect(over.body.code).toBe('VALIDATION_ERROR');
+    expect(await messageIds(sessionId, client)).toEqual([whole.body.data.id]);
+  });
+
   it('without the signature or a token, a file link is refused; an outsider with a token too', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const outsider = await t.factory.user('client');

@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { ERROR_CODES, ERROR_DEFINITIONS, type TErrorEnvelope } from '@chat/contracts';
+import {
+  ERROR_CODES,
+  ERROR_DEFINITIONS,
+  type TErrorEnvelope,
+  unstorableText,
+} from '@chat/contracts';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltApp, buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { pngOf, wavOf } from './support/media-fixtures.js';
+import type { MessageAnswer, MessageListAnswer } from './support/rest.js';
 import { type ClientSocket, connectClient } from './support/sockets.js';
 import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
 
@@ -978,6 +987,220 @@ describe('Socket.IO under hostile input', () => {
     expect(ack.ok).toBe(true);
     const health = await fetch(`${baseUrl}/healthz`);
     expect(health.status).toBe(200);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Text PostgreSQL cannot store as sent, and upload fields
+
+describe('text PostgreSQL cannot store as sent', () => {
+  it('unpaired surrogates in message content or metadata are a VALIDATION_ERROR over REST, tRPC and the socket; nothing is stored', async () => {
+    const chat = await t.factory.bookingChat();
+    const socket = await connectClient(baseUrl, chat.client.token);
+    sockets.push(socket);
+    // Content was stored (its surrogate turned into U+FFFD); metadata answered 500 (jsonb refused it).
+    const bodies = [
+      { content: 'a\uD800b' },
+      { content: '\uDE00 trailing half' },
+      { content: 'x', metadata: { note: 'half \uD83D' } },
+      { content: 'x', metadata: { 'key\uDFFF': 1 } },
+      { content: 'x', metadata: { deep: [{ k: '\uDC00' }] } },
+    ];
+    for (const body of bodies) {
+      const what = JSON.stringify(body);
+      const viaRest = await t.app.inject({
+        method: 'POST',
+        url: '/api/chat/messages',
+        headers: chat.client.auth,
+        payload: { session_id: chat.sessionId, ...body },
+      });
+      expectEnvelope(viaRest, `REST ${what}`);
+      expect(viaRest.json<TErrorEnvelope>().code, what).toBe('VALIDATION_ERROR');
+      expect(viaRest.json<TErrorEnvelope>().details.join(), what).toMatch(/unpaired surrogates/);
+
+      const viaTrpc = await t.app.inject({
+        method: 'POST',
+        url: '/trpc/messages.send',
+        headers: { ...chat.client.auth, 'content-type': 'application/json' },
+        payload: JSON.stringify({ session_id: chat.sessionId, ...body }),
+      });
+      expect(viaTrpc.statusCode, `tRPC ${what}`).toBe(400);
+      expect(
+        viaTrpc.json<{ error: { data: { errorCode: string } } }>().error.data.errorCode,
+        `tRPC ${what}`,
+      ).toBe('VALIDATION_ERROR');
+
+      const ack = (await socket.timeout(5_000).emitWithAck('send_message', {
+        session_id: chat.sessionId,
+        message: body,
+      })) as Ack;
+      expect(ack.ok ? 'stored' : ack.error.code, `socket ${what}`).toBe('VALIDATION_ERROR');
+    }
+    const list = await t.app.inject({
+      method: 'GET',
+      url: `/api/chat/messages?session_id=${chat.sessionId}`,
+      headers: chat.client.auth,
+    });
+    expect(list.json<MessageListAnswer>().data.messages).toEqual([]);
+    // A pair (an emoji) is text like any other.
+    const emoji = await t.app.inject({
+      method: 'POST',
+      url: '/api/chat/messages',
+      headers: chat.client.auth,
+      payload: {
+        session_id: chat.sessionId,
+        content: '\uD83D\uDE00',
+        metadata: { k: '\uD83D\uDE00' },
+      },
+    });
+    expect(emoji.statusCode).toBe(201);
+    expect(emoji.json<MessageAnswer>().data.content).toBe('😀');
+  });
+});
+
+describe('upload fields under hostile input', () => {
+  it('any caption, file name, session_id, id and duration around a valid file: a success or the envelope, never a 500, nothing orphaned', async () => {
+    // A session of its own: every message and stored file in it comes from this property.
+    const chat = await t.factory.bookingChat();
+    const files = { '/api/chat/files': await pngOf(8, 8), '/api/chat/voice-notes': wavOf(0.05) };
+    const storedDir = join(t.config.dataDir, 'files', chat.sessionId);
+    const spoolDir = join(t.config.dataDir, 'tmp', 'uploads');
+    const createdIds: string[] = [];
+    let lastSeq = 0;
+
+    const text = fc.oneof(
+      { arbitrary: nastyString, weight: 4 },
+      {
+        arbitrary: fc.constantFrom(
+          'a\u0000b',
+          '\u0000',
+          'caption',
+          ` ${'😀'.repeat(4_000)} `,
+          '😀'.repeat(4_001),
+          'x'.repeat(20_000),
+        ),
+        weight: 2,
+      },
+    );
+    // Field bytes: text as UTF-8 (a lone surrogate becomes U+FFFD on the way), or raw bytes
+    // that are no UTF-8 at all.
+    const bytes = fc.oneof(
+      { arbitrary: text.map((s) => Buffer.from(s)), weight: 5 },
+      {
+        arbitrary: fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+        weight: 1,
+      },
+      { arbitrary: fc.constant(Buffer.from([0xed, 0xa0, 0x80])), weight: 1 },
+    );
+    const maybe = <T>(arbitrary: fc.Arbitrary<T>) =>
+      fc.option(arbitrary, { nil: undefined, freq: 3 });
+    const upload = fc.record({
+      path: fc.constantFrom('/api/chat/files', '/api/chat/voice-notes'),
+      sessionField: maybe(
+        fc.oneof(
+          { arbitrary: fc.constant('SESSION' as const), weight: 8 },
+          { arbitrary: bytes, weight: 1 },
+        ),
+      ),
+      id: maybe(fc.oneof(fc.constantFrom('NEW' as const, 'REPEAT' as const), bytes)),
+      caption: maybe(bytes),
+      duration: maybe(
+        fc.oneof(
+          fc.constantFrom('0', '1.5', '3600', '-1', 'NaN', '1e400', '', ' 2 ').map(Buffer.from),
+          bytes,
+        ),
+      ),
+      extra: maybe(fc.tuple(fc.string({ maxLength: 10 }), bytes)),
+      filename: fc.oneof(
+        fc.constantFrom('photo.png', 'note.wav', 'a\u0000b.png', '', '\u202Egnp.wav'),
+        fc.tuple(nastyString, fc.constantFrom('', '.png', '.wav')).map(([s, ext]) => s + ext),
+      ),
+      // Where the file goes among the fields (0: first).
+      filePosition: fc.nat({ max: 6 }),
+    });
+
+    await fc.assert(
+      fc.asyncProperty(upload, async (u) => {
+        const fields: Array<[string, Buffer]> = [];
+        if (u.sessionField !== undefined) {
+          fields.push([
+            'session_id',
+            u.sessionField === 'SESSION' ? Buffer.from(chat.sessionId) : u.sessionField,
+          ]);
+        }
+        if (u.id !== undefined) {
+          const id =
+            u.id === 'NEW'
+              ? randomUUID()
+              : u.id === 'REPEAT'
+                ? (createdIds.at(-1) ?? randomUUID())
+                : u.id;
+          fields.push(['id', Buffer.from(id)]);
+        }
+        if (u.caption !== undefined) fields.push(['caption', u.caption]);
+        if (u.duration !== undefined) fields.push(['duration', u.duration]);
+        if (u.extra !== undefined) fields.push([u.extra[0].replace(/["\r\n]/g, '_'), u.extra[1]]);
+
+        const boundary = `----fields${randomUUID()}`;
+        const chunks: Buffer[] = [];
+        const filePart = Buffer.concat([
+          Buffer.from(
+            `--${boundary}\r\nContent-Disposition: form-data; name="${u.path === '/api/chat/files' ? 'file' : 'voice_note'}"; filename="${u.filename.replace(/["\r\n]/g, '_')}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+          ),
+          files[u.path],
+          Buffer.from('\r\n'),
+        ]);
+        fields.forEach(([name, value], i) => {
+          if (i === u.filePosition) chunks.push(filePart);
+          chunks.push(
+            Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`),
+            value,
+            Buffer.from('\r\n'),
+          );
+        });
+        if (u.filePosition >= fields.length) chunks.push(filePart);
+        chunks.push(Buffer.from(`--${boundary}--\r\n`));
+
+        const response = await t.app.inject({
+          method: 'POST',
+          url: u.path,
+          headers: {
+            ...chat.client.auth,
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+          },
+          payload: Buffer.concat(chunks),
+        });
+        const what = `POST ${u.path} ${JSON.stringify(fields.map(([k, v]) => [k, v.toString().slice(0, 40)]))}`;
+        expectEnvelope(response, what);
+
+        const after = await t.app.inject({
+          method: 'GET',
+          url: `/api/chat/messages?session_id=${chat.sessionId}&after_seq=${lastSeq}`,
+          headers: chat.client.auth,
+        });
+        const added = after.json<MessageListAnswer>().data.messages;
+        if (response.statusCode === 201) {
+          const message = response.json<MessageAnswer>().data;
+          // What is stored reads back as it was shown: no NUL, no unpaired surrogate.
+          for (const shown of [message.content, message.file_name]) {
+            expect(shown === null || unstorableText(shown) === null, what).toBe(true);
+          }
+          expect(
+            added.map((m) => m.id),
+            what,
+          ).toEqual([message.id]);
+          createdIds.push(message.id);
+          lastSeq = message.seq;
+        } else {
+          // A refusal or a retry answered with the stored message: no new row.
+          expect(added, what).toEqual([]);
+        }
+        // One stored file per message, no spooled file left over.
+        expect((await readdir(storedDir).catch(() => [])).length, what).toBe(createdIds.length);
+        expect(await readdir(spoolDir).catch(() => []), what).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -1,23 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { MAX_UPLOAD_BYTES, ZId } from '@chat/contracts';
+import { MAX_MESSAGE_CHARS, MAX_UPLOAD_BYTES, ZId } from '@chat/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ChatError } from '../../errors.js';
 import { SMALL_UPLOAD_BYTES } from '../../media/file-kind.js';
 import type { StreamScan } from '../../media/scanner.js';
 
-/** Multipart limits: one file, a handful of short fields, nothing else. */
+/**
+ * Multipart limits: one file, a handful of short fields, nothing else. A field holds a whole
+ * caption (4000 code points of up to 4 bytes each); a longer one is refused, never cut short.
+ */
 export const MULTIPART_LIMITS = {
   fileSize: MAX_UPLOAD_BYTES,
   files: 1,
   fields: 8,
   parts: 10,
-  fieldSize: 8 * 1024,
+  fieldSize: MAX_MESSAGE_CHARS * 4 + 1024,
   headerPairs: 100,
 } as const;
 
@@ -57,8 +61,10 @@ export type UploadClearance = 'receive' | 'discard';
  * access is turned away before their file is read, and a retry (its `id` sent before the file)
  * is answered without reading the file in. Otherwise the file goes to the scan `startScan` opens
  * as it arrives (one pass instead of a second read of the spooled file). With the file first,
- * `authorize` runs once the body is in. On any failure the temporary file is gone and the scan
- * dropped.
+ * `authorize` runs once the body is in. Fields are held to `fieldsSchema` as soon as the file
+ * starts (a bad caption sent first is refused before the file is read) and again at the end.
+ * A body that stops arriving for `idleTimeoutMs` is abandoned: the connection is closed. On any
+ * failure the temporary file is gone and the scan dropped.
  */
 export async function receiveUpload<S extends z.ZodType>(
   request: FastifyRequest,
@@ -68,6 +74,8 @@ export async function receiveUpload<S extends z.ZodType>(
     tempDir: string;
     authorize: (target: UploadTarget) => Promise<UploadClearance>;
     startScan: () => StreamScan;
+    /** Longest pause between two pieces of the body (UPLOAD_IDLE_TIMEOUT_MS). */
+    idleTimeoutMs: number;
   },
 ): Promise<ReceivedUpload<z.output<S>>> {
   if (!request.isMultipart()) {
@@ -83,10 +91,28 @@ export async function receiveUpload<S extends z.ZodType>(
   let scan: StreamScan | null = null;
   let content: Buffer | null = null;
   let written: Promise<void> = Promise.resolve();
+  let stalled = false;
+  let stopWatching = () => {};
 
   try {
-    for await (const part of request.parts({ limits: MULTIPART_LIMITS })) {
+    const parts = request.parts({ limits: MULTIPART_LIMITS });
+    // Watched from here: the parser reads the body from now on.
+    stopWatching = watchIdle(request.raw, options.idleTimeoutMs, () => {
+      stalled = true;
+      request.log.warn(
+        { idleTimeoutMs: options.idleTimeoutMs },
+        'upload abandoned: its body stopped arriving',
+      );
+      // The parser sees a body closed early: the part being read fails, and with it the upload.
+      request.raw.destroy();
+    });
+    for await (const part of parts) {
       if (part.type === 'field') {
+        if (part.valueTruncated) {
+          throw new ChatError('VALIDATION_ERROR', undefined, {
+            details: [`${part.fieldname}: longer than ${MULTIPART_LIMITS.fieldSize} bytes`],
+          });
+        }
         if (typeof part.value === 'string') fields[part.fieldname] = part.value;
         continue;
       }
@@ -99,6 +125,8 @@ export async function receiveUpload<S extends z.ZodType>(
       originalName = part.filename;
       const sessionId = ZId.safeParse(fields.session_id);
       if (sessionId.success) {
+        // Everything sent so far is checked before access, budget and the file itself.
+        parseFields(options.fieldsSchema, fields);
         const id = ZId.safeParse(fields.id);
         const clearance = await options.authorize({
           sessionId: sessionId.data,
@@ -123,25 +151,60 @@ export async function receiveUpload<S extends z.ZodType>(
         details: [`${options.fileField}: a file is required`],
       });
     }
-    const parsed = options.fieldsSchema.safeParse(fields);
-    if (!parsed.success) {
-      throw new ChatError('VALIDATION_ERROR', undefined, {
-        details: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-      });
-    }
+    const parsed = parseFields(options.fieldsSchema, fields);
+    stopWatching();
     if (!authorized) {
-      const target = parsed.data as { session_id: string; id?: string | undefined };
+      const target = parsed as { session_id: string; id?: string | undefined };
       // The file is spooled already; a retry found now is answered all the same.
       await options.authorize({ sessionId: target.session_id, id: target.id });
     }
-    return { tempPath, written, content, originalName, fields: parsed.data, scan };
+    return { tempPath, written, content, originalName, fields: parsed, scan };
   } catch (error) {
+    stopWatching();
     scan?.abort();
     // A write still in flight would otherwise recreate the file after it is removed.
     await written.catch(() => {});
     await rm(tempPath, { force: true });
+    if (stalled) {
+      // Nobody reads this answer (the connection is gone); it names the cause in the logs.
+      throw new ChatError('VALIDATION_ERROR', 'Upload abandoned: the body stopped arriving', {
+        details: [`no data for ${options.idleTimeoutMs} ms`],
+        cause: error,
+      });
+    }
     throw malformed(error);
   }
+}
+
+function parseFields<S extends z.ZodType>(schema: S, fields: Record<string, string>): z.output<S> {
+  const parsed = schema.safeParse(fields);
+  if (!parsed.success) {
+    throw new ChatError('VALIDATION_ERROR', undefined, {
+      details: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    });
+  }
+  return parsed.data;
+}
+
+/**
+ * Calls `onIdle` when no byte of the body arrives for `ms` while the parser waits for one. A
+ * pause the server makes (the body held back while clamd or the disk catches up) is not the
+ * client's: the wait starts again. Returns the function that stops watching.
+ */
+function watchIdle(body: IncomingMessage, ms: number, onIdle: () => void): () => void {
+  const check = () => {
+    if (body.readableEnded || body.destroyed) return;
+    if (body.readableFlowing === false || body.readableLength > 0) return void timer.refresh();
+    onIdle();
+  };
+  const timer = setTimeout(check, ms);
+  const arrived = () => timer.refresh();
+  // Beside the parser's own listener: the body already flows, this only sees it pass.
+  body.on('data', arrived);
+  return () => {
+    clearTimeout(timer);
+    body.off('data', arrived);
+  };
 }
 
 /**
