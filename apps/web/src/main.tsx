@@ -1,3 +1,5 @@
+// First: zod's configuration must be set before anything parses.
+import './lib/zod-jitless';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
