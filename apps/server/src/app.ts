@@ -20,6 +20,7 @@ import {
 import type { Redis } from 'ioredis';
 import { type AppServices, createAppServices } from './app-services.js';
 import { createDevAuthService, loadDevSecret } from './auth/dev-auth.service.js';
+import { createOperatorCheck } from './auth/operator-access.js';
 import {
   createJwksVerifier,
   createSecretVerifier,
@@ -47,6 +48,7 @@ import { filesRoutes } from './transport/rest/files.routes.js';
 import { healthRoutes, type ReadinessCheck } from './transport/rest/health.routes.js';
 import { registerErrorHandling, sendError, toChatError } from './transport/rest/http-errors.js';
 import { messagesRoutes } from './transport/rest/messages.routes.js';
+import { metricsRoutes } from './transport/rest/metrics.routes.js';
 import { MULTIPART_LIMITS } from './transport/rest/multipart.js';
 import { docsCsp, securityHeaders } from './transport/rest/security-headers.js';
 import { sessionsRoutes } from './transport/rest/sessions.routes.js';
@@ -204,10 +206,13 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
   const readiness: ReadinessCheck[] = [{ name: 'database', check: () => database.ping() }];
   if (redis) readiness.push({ name: 'redis', check: async () => void (await redis.ping()) });
   if (scanner.kind !== 'none') readiness.push({ name: 'scanner', check: () => scanner.ping() });
-  await app.register(healthRoutes, { checks: readiness });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  await app.register(healthRoutes, {
+    checks: readiness,
+    isOperator: createOperatorCheck(services.auth, config.metrics.token),
+  });
+  if (config.metrics.token) {
+    await app.register(metricsRoutes, { registry: metrics.registry, token: config.metrics.token });
+  }
   bus.subscribe('message.created', ({ message, transport }) => {
     metrics.messages.inc({ type: message.type, transport });
     if (message.file_size) metrics.uploadBytes.inc({ type: message.type }, message.file_size);

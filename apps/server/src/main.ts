@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { createMetrics, listenMetrics } from './metrics.js';
 import { openRuntime } from './runtime.js';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -16,13 +17,23 @@ async function main(): Promise<void> {
     throw error;
   }
   const runtime = await openRuntime(config);
+  const metrics = createMetrics();
   const { app } = await buildApp({
     config,
     database: runtime.database,
     redis: runtime.redis,
     adapterRedis: runtime.adapterRedis,
+    metrics,
   });
   await app.listen({ port: config.port, host: config.host });
+  const { port: metricsPort, host: metricsHost } = config.metrics;
+  const metricsListener =
+    metricsPort === undefined
+      ? undefined
+      : await listenMetrics(metrics.registry, { port: metricsPort, host: metricsHost });
+  if (metricsListener) {
+    app.log.info(`metrics at http://${metricsHost}:${metricsListener.port}/metrics`);
+  }
   if (config.auth.kind === 'dev') {
     app.log.info('development sign-in is on: GET /api/dev/users, POST /api/dev/sign-in');
   }
@@ -39,6 +50,7 @@ async function main(): Promise<void> {
     timer.unref();
     try {
       await app.close();
+      await metricsListener?.close();
       await runtime.close();
       process.exit(0);
     } catch (error) {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -49,3 +51,50 @@ export function createMetrics() {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+export interface MetricsListener {
+  /** The port it listens on (the one asked for, or the one given for 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * METRICS_PORT: `/metrics` on a listener of its own, without a token, bound to METRICS_HOST
+ * (loopback by default), for a Prometheus or an agent on the same host or network namespace.
+ * Plain node:http: one path, nothing of the service's (no auth, routes or hooks) in front of it.
+ */
+export async function listenMetrics(
+  registry: Registry,
+  options: { port: number; host: string },
+): Promise<MetricsListener> {
+  const server = createServer((request, response) => {
+    const path = request.url?.split('?')[0];
+    if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => {
+        response.writeHead(200, { 'content-type': registry.contentType });
+        response.end(request.method === 'HEAD' ? undefined : text);
+      },
+      () => response.writeHead(500, { 'content-type': 'text/plain' }).end('Metrics failed\n'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A scraper's keep-alive connection would hold the close back until it times out.
+        server.closeAllConnections();
+      }),
+  };
+}

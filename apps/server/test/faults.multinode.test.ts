@@ -800,10 +800,7 @@ describe('dead peers', () => {
     await join(watcher, sessionId);
     const typist = await connect(network, client);
     await join(typist, sessionId);
-    const openBefore = metricValue(
-      await (await fetch(`${node.url}/metrics`)).text(),
-      'chat_open_sockets',
-    );
+    const openBefore = metricValue(await node.metrics(), 'chat_open_sockets');
 
     const typing = nextEvent(watcher, 'user_typing', (e) => e.is_typing);
     typist.emit('typing_start', { session_id: sessionId });
@@ -833,9 +830,7 @@ describe('dead peers', () => {
     expect(typingStoppedMs).toBeLessThan(Math.min(bound, TYPING_TIMEOUT_MS));
     expect(
       await waitUntil(
-        async () =>
-          metricValue(await (await fetch(`${node.url}/metrics`)).text(), 'chat_open_sockets') ===
-          openBefore - 1,
+        async () => metricValue(await node.metrics(), 'chat_open_sockets') === openBefore - 1,
         5_000,
       ),
     ).toBe(true);

@@ -489,7 +489,11 @@ describe('socket abuse', () => {
   });
 
   it('a flood on one connection: past the budget refused (RATE_LIMIT_EXCEEDED, nothing queued), past twice the budget disconnected', async () => {
-    const small = await startTestApp({ SOCKET_EVENTS_PER_10S: '20' }, { database: t.database });
+    const metricsToken = 'metrics-token-for-the-event-budget-test';
+    const small = await startTestApp(
+      { SOCKET_EVENTS_PER_10S: '20', METRICS_TOKEN: metricsToken },
+      { database: t.database },
+    );
     try {
       const url = await small.listen();
       const { client, sessionId } = await small.factory.bookingChat();
@@ -520,7 +524,13 @@ describe('socket abuse', () => {
       const ack = await again.timeout(5_000).emitWithAck('join_chat', { session_id: sessionId });
       expect(ack.ok).toBe(true);
       again.disconnect();
-      const metrics = (await small.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const metrics = (
+        await small.app.inject({
+          method: 'GET',
+          url: '/metrics',
+          headers: { authorization: `Bearer ${metricsToken}` },
+        })
+      ).body;
       expect(metrics).toMatch(
         /chat_errors_total\{route="socket typing_stop",code="RATE_LIMIT_EXCEEDED"\} 2[01]/,
       );

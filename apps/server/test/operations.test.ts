@@ -1,13 +1,19 @@
+import { freePort, waitUntil } from '@chat/testkit';
 import type { OpenAPIV3 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Readiness } from '../src/transport/rest/health.routes.js';
+import { FAILING, type Readiness } from '../src/transport/rest/health.routes.js';
+import { expectError } from './support/rest.js';
+import { startServerProcess } from './support/server-process.js';
 import { connectClient, sleep } from './support/sockets.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+
+const METRICS_TOKEN = 'metrics-token-for-the-operations-suite-0123456789';
+const scraper = { authorization: `Bearer ${METRICS_TOKEN}` };
 
 let t: TestApp;
 let baseUrl: string;
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ METRICS_TOKEN });
   baseUrl = await t.listen();
 });
 afterAll(async () => {
@@ -33,7 +39,7 @@ describe('operations', () => {
       url: `/api/chat/sessions/${crypto.randomUUID()}`,
       headers: client.auth,
     });
-    const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const text = (await t.app.inject({ method: 'GET', url: '/metrics', headers: scraper })).body;
     expect(
       metricValue(text, 'chat_messages_total{type="text",transport="socket"}'),
     ).toBeGreaterThanOrEqual(1);
@@ -55,7 +61,7 @@ describe('operations', () => {
     expect(text).toContain('nodejs_eventloop_lag_seconds');
     socket.disconnect();
     await sleep(100);
-    const after = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const after = (await t.app.inject({ method: 'GET', url: '/metrics', headers: scraper })).body;
     expect(metricValue(after, 'chat_open_sockets')).toBe(
       metricValue(text, 'chat_open_sockets') - 1,
     );
@@ -89,4 +95,120 @@ describe('operations', () => {
     if (sendSchema === undefined || '$ref' in sendSchema) throw new Error('no inline JSON schema');
     expect(sendSchema.properties?.content).toBeDefined();
   });
+});
+
+describe('what anonymous callers learn (issue 12)', () => {
+  it('anonymous /metrics is refused, and so are a wrong token and a user token; the metrics token reads it', async () => {
+    const admin = await t.factory.user('admin');
+    const refused = [
+      {},
+      { authorization: 'Bearer not-the-metrics-token' },
+      { authorization: `Bearer ${METRICS_TOKEN}x` },
+      { authorization: `Basic ${Buffer.from(`metrics:${METRICS_TOKEN}`).toString('base64')}` },
+      admin.auth,
+    ];
+    for (const headers of refused) {
+      const answer = await t.app.inject({ method: 'GET', url: '/metrics', headers });
+      expectError(answer, 'AUTHENTICATION_REQUIRED');
+      expect(answer.body).not.toContain('chat_');
+    }
+    const served = await t.app.inject({ method: 'GET', url: '/metrics', headers: scraper });
+    expect(served.statusCode).toBe(200);
+    expect(served.headers['content-type']).toMatch(/^text\/plain/);
+    expect(served.body).toContain('chat_open_sockets');
+  });
+
+  it('without METRICS_TOKEN the service port has no /metrics at all', async () => {
+    const plain = await startTestApp({}, { database: t.database });
+    try {
+      expectError(await plain.app.inject({ method: 'GET', url: '/metrics' }), 'NOT_FOUND');
+      expectError(
+        await plain.app.inject({ method: 'GET', url: '/metrics', headers: scraper }),
+        'NOT_FOUND',
+      );
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it("anonymous /readyz with a failing dependency names it without its error text; an admin's, a monitor's and the metrics token's show why", async () => {
+    const down = await startTestApp(
+      { CLAMAV_HOST: '127.0.0.1', CLAMAV_PORT: '1', METRICS_TOKEN },
+      { database: t.database },
+    );
+    try {
+      const client = await t.factory.user('client');
+      const admin = await t.factory.user('admin');
+      const monitor = await t.factory.user('monitor');
+      const anonymousCallers = [
+        {},
+        client.auth,
+        { authorization: 'Bearer not-a-token' },
+        { authorization: `Bearer ${admin.token}x` },
+      ];
+      for (const headers of anonymousCallers) {
+        const answer = await down.app.inject({ method: 'GET', url: '/readyz', headers });
+        expect(answer.statusCode).toBe(503);
+        expect(answer.json<Readiness>()).toEqual({
+          status: 'unavailable',
+          checks: { database: 'ok', scanner: FAILING },
+        });
+        expect(answer.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+      }
+      for (const headers of [admin.auth, monitor.auth, scraper]) {
+        const answer = await down.app.inject({ method: 'GET', url: '/readyz', headers });
+        expect(answer.statusCode).toBe(503);
+        const { checks } = answer.json<Readiness>();
+        expect(checks.database).toBe('ok');
+        expect(checks.scanner).toMatch(/ECONNREFUSED 127\.0\.0\.1:1/);
+      }
+    } finally {
+      await down.close();
+    }
+  });
+
+  it("METRICS_PORT serves /metrics on loopback without a token while the service port still asks for one; a failing check's error text goes to the log", async () => {
+    const metricsPort = await freePort();
+    const node = await startServerProcess({
+      name: 'metrics-port',
+      env: { METRICS_PORT: String(metricsPort), CLAMAV_HOST: '127.0.0.1', CLAMAV_PORT: '1' },
+    });
+    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    try {
+      const served = await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) });
+      expect(served.status).toBe(200);
+      expect(await served.text()).toContain('chat_open_sockets');
+      const other = await fetch(`http://127.0.0.1:${metricsPort}/readyz`, {
+        signal: AbortSignal.timeout(5_000),
+      });
+      expect(other.status).toBe(404);
+      expect(
+        (await fetch(`${node.url}/metrics`, { signal: AbortSignal.timeout(5_000) })).status,
+      ).toBe(401);
+      expect(await node.metrics()).toContain('chat_open_sockets');
+
+      const ready = await fetch(`${node.url}/readyz`, { signal: AbortSignal.timeout(5_000) });
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).not.toContain('ECONNREFUSED');
+      expect(
+        await waitUntil(
+          () =>
+            node.process
+              .output()
+              .split('\n')
+              .some(
+                (line) =>
+                  line.includes('readiness check failed') &&
+                  line.includes('ECONNREFUSED 127.0.0.1:1'),
+              ),
+          5_000,
+        ),
+        node.process.describe(),
+      ).toBe(true);
+    } finally {
+      await node.stop();
+    }
+    // Shut down with the node: nothing answers there any more.
+    await expect(fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
+  }, 90_000);
 });

@@ -8,6 +8,8 @@ import { QUOTED_OUTPUT_CHARS, spawnManaged } from './processes.js';
 import { log, REPO_ROOT, RESULTS_DIR, SERVER_DIR, SERVER_MAIN } from './util.js';
 
 export const BENCH_JWT_SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
+/** `/metrics` answers only this token (production asks for at least 32 bytes). */
+const BENCH_METRICS_TOKEN = 'bench-metrics-token-that-is-long-enough-0123456789';
 
 /** A limit no benchmark reaches: the budgets exist, they just never refuse. */
 const UNLIMITED = '1000000000';
@@ -99,6 +101,7 @@ export async function startChatServer(options: ChatServerOptions): Promise<ChatS
     HOME: process.env.HOME,
     NODE_ENV: 'production',
     JWT_SECRET: BENCH_JWT_SECRET,
+    METRICS_TOKEN: BENCH_METRICS_TOKEN,
     DATABASE_URL: options.databaseUrl,
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -237,7 +240,12 @@ async function startBaseline(
 
 /** Prometheus text → { "name{labels}": value } for the series the reports use. */
 export async function scrapeMetrics(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const response = await fetch(`${url}/metrics`, {
+    headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (!response.ok) throw new Error(`${url}/metrics answered ${response.status}`);
+  const text = await response.text();
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || line.trim() === '') continue;

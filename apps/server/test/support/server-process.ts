@@ -10,10 +10,15 @@ import { TEST_JWT_SECRET } from './test-app.js';
 /** apps/server: where `src/main.ts` and its `node_modules/tsx` live. */
 const SERVER_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
+/** The METRICS_TOKEN every node started here has: read `/metrics` with `node.metrics()`. */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-that-is-long-enough-0123456789';
+
 export interface ServerProcessOptions {
   name: string;
-  databaseUrl: string;
-  redisUrl: string;
+  /** Unset: the embedded database in the node's own data dir. */
+  databaseUrl?: string;
+  /** Unset: one node alone, without Redis. */
+  redisUrl?: string;
   /** More settings (e.g. RATE_LIMIT_MESSAGES_PER_MINUTE). */
   env?: Record<string, string>;
   /** How long `/healthz` may take to answer (migrations run before listening). */
@@ -33,6 +38,8 @@ export interface ServerProcess {
     token: string,
     body?: unknown,
   ): Promise<{ status: number; body: T; headers: Headers }>;
+  /** `/metrics` on the service's port, with the node's METRICS_TOKEN. */
+  metrics(): Promise<string>;
   /** Graceful stop (SIGTERM), SIGKILL after a bound; removes its data dir. */
   stop(): Promise<void>;
   /** SIGKILL at once (a crashed node). */
@@ -54,9 +61,9 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     TMPDIR: process.env.TMPDIR,
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,
-    DATABASE_URL: options.databaseUrl,
-    DATABASE_POOL_SIZE: '4',
-    REDIS_URL: options.redisUrl,
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl, DATABASE_POOL_SIZE: '4' } : {}),
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    METRICS_TOKEN: TEST_METRICS_TOKEN,
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
@@ -94,6 +101,14 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
         body: (text ? JSON.parse(text) : undefined) as never,
         headers: response.headers,
       };
+    },
+    async metrics() {
+      const response = await fetch(`${url}/metrics`, {
+        headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` },
+        signal: AbortSignal.timeout(5_000),
+      });
+      if (!response.ok) throw new Error(`${options.name} /metrics: ${response.status}`);
+      return response.text();
     },
     async stop() {
       try {

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 
-/** What `/readyz` answers: each check by name, `ok` or why it failed. */
+/**
+ * What `/readyz` answers: each check by name, `ok` or not. An anonymous caller reads `failing`
+ * for a check that failed; an operator reads why (the error's text).
+ */
 export interface Readiness {
   status: 'ready' | 'unavailable';
   checks: Record<string, string>;
@@ -11,28 +14,47 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
-/** `/healthz`: the process answers. `/readyz`: every dependency answers (503 naming the failures). */
-export const healthRoutes: FastifyPluginAsync<{ checks: ReadinessCheck[] }> = async (
+export interface HealthRoutesOptions {
+  checks: ReadinessCheck[];
+  /** Whether the caller may read why a check failed (an operator's token). */
+  isOperator(authorization: string | undefined): Promise<boolean>;
+}
+
+/** What an anonymous caller reads in place of a failed check's error. */
+export const FAILING = 'failing';
+
+/**
+ * `/healthz`: the process answers. `/readyz`: every dependency answers (503 naming the failing
+ * ones). Why one failed (a host, a port, a driver's message) is for the log and for operators:
+ * the probe itself is public, since balancers and orchestrators call it without credentials.
+ */
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (
   app,
-  { checks },
+  { checks, isOperator },
 ) => {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    const results = await Promise.all(
-      checks.map(async ({ name, check }) => {
-        try {
-          await withTimeout(check(), 2_000);
-          return [name, 'ok'] as const;
-        } catch (error) {
-          return [name, error instanceof Error ? error.message : 'failed'] as const;
-        }
-      }),
-    );
-    const ready = results.every(([, status]) => status === 'ok');
+  app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+    const [results, operator] = await Promise.all([
+      Promise.all(
+        checks.map(async ({ name, check }) => {
+          try {
+            await withTimeout(check(), 2_000);
+            return { name, error: undefined };
+          } catch (error) {
+            request.log.warn({ check: name, err: error }, 'readiness check failed');
+            return { name, error: error instanceof Error ? error.message : String(error) };
+          }
+        }),
+      ),
+      isOperator(request.headers.authorization),
+    ]);
+    const ready = results.every(({ error }) => error === undefined);
+    const shown = (error: string | undefined) =>
+      error === undefined ? 'ok' : operator ? error || FAILING : FAILING;
     return reply.code(ready ? 200 : 503).send({
       status: ready ? 'ready' : 'unavailable',
-      checks: Object.fromEntries(results),
+      checks: Object.fromEntries(results.map(({ name, error }) => [name, shown(error)])),
     } satisfies Readiness);
   });
 };
