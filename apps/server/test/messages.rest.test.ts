@@ -346,15 +346,15 @@ describe('POST /api/chat/messages', () => {
     expect((await send(client, sessionId, 'back')).seq).toBe(1);
   });
 
-  it('an unknown session is SESSION_NOT_FOUND', async () => {
+  it('an unknown session is CHAT_ACCESS_DENIED for a client (as a session they are not in), SESSION_NOT_FOUND for an admin', async () => {
     const client = await t.factory.user('client');
+    const admin = await t.factory.user('admin');
+    const payload = { session_id: randomUUID(), content: 'x' };
     expectError(
-      await rest(t.app, client).post('/api/chat/messages', {
-        session_id: randomUUID(),
-        content: 'x',
-      }),
-      'SESSION_NOT_FOUND',
+      await rest(t.app, client).post('/api/chat/messages', payload),
+      'CHAT_ACCESS_DENIED',
     );
+    expectError(await rest(t.app, admin).post('/api/chat/messages', payload), 'SESSION_NOT_FOUND');
   });
 });
 
@@ -456,12 +456,12 @@ describe('GET /api/chat/messages', () => {
     ).toBe(200);
   });
 
-  it('an unknown session is SESSION_NOT_FOUND', async () => {
+  it('an unknown session is CHAT_ACCESS_DENIED for a client, SESSION_NOT_FOUND for a monitor', async () => {
     const client = await t.factory.user('client');
-    expectError(
-      await rest(t.app, client).get(`/api/chat/messages?session_id=${randomUUID()}`),
-      'SESSION_NOT_FOUND',
-    );
+    const monitor = await t.factory.user('monitor');
+    const url = `/api/chat/messages?session_id=${randomUUID()}`;
+    expectError(await rest(t.app, client).get(url), 'CHAT_ACCESS_DENIED');
+    expectError(await rest(t.app, monitor).get(url), 'SESSION_NOT_FOUND');
   });
 
   it('embeds the sender profile and message_reactions', async () => {
@@ -515,7 +515,8 @@ describe('read status', () => {
     const a = await t.factory.user('client');
     const b = await t.factory.user('reader');
     const c = await t.factory.user('reader');
-    const created = await rest(t.app, a).post('/api/chat/sessions', {
+    // Manual sessions are opened by admins (issue 12).
+    const created = await rest(t.app, await t.factory.user('admin')).post('/api/chat/sessions', {
       participant_ids: [a.id, b.id, c.id],
     });
     const sessionId = created.json<SessionAnswer>().data.id;
@@ -620,10 +621,15 @@ describe('read status', () => {
     expect(readerView.messages.map((m) => m.is_read)).toEqual([true, true, false]);
   });
 
-  it('an unknown message is MESSAGE_NOT_FOUND, a non-UUID a VALIDATION_ERROR', async () => {
+  it('an unknown message is CHAT_ACCESS_DENIED for a client, MESSAGE_NOT_FOUND for an admin; a non-UUID a VALIDATION_ERROR', async () => {
     const client = await t.factory.user('client');
+    const admin = await t.factory.user('admin');
     expectError(
       await rest(t.app, client).put(`/api/chat/messages/${randomUUID()}/read`),
+      'CHAT_ACCESS_DENIED',
+    );
+    expectError(
+      await rest(t.app, admin).put(`/api/chat/messages/${randomUUID()}/read`),
       'MESSAGE_NOT_FOUND',
     );
     expectError(await rest(t.app, client).put('/api/chat/messages/xyz/read'), 'VALIDATION_ERROR');
@@ -677,10 +683,15 @@ describe('DELETE /api/chat/messages/:id', () => {
     expect(detail.last_message).toMatchObject({ id: m.id, content: null });
   });
 
-  it('an unknown message is MESSAGE_NOT_FOUND', async () => {
+  it('an unknown message is CHAT_ACCESS_DENIED for a client, MESSAGE_NOT_FOUND for an admin', async () => {
     const client = await t.factory.user('client');
+    const admin = await t.factory.user('admin');
     expectError(
       await rest(t.app, client).delete(`/api/chat/messages/${randomUUID()}`),
+      'CHAT_ACCESS_DENIED',
+    );
+    expectError(
+      await rest(t.app, admin).delete(`/api/chat/messages/${randomUUID()}`),
       'MESSAGE_NOT_FOUND',
     );
   });

@@ -50,7 +50,8 @@ describe('operations', () => {
     expect(
       metricValue(
         text,
-        'chat_errors_total{route="GET /api/chat/sessions/:id",code="SESSION_NOT_FOUND"}',
+        // A client asking for an unknown session is told what a foreign one tells (issue 12).
+        'chat_errors_total{route="GET /api/chat/sessions/:id",code="CHAT_ACCESS_DENIED"}',
       ),
     ).toBe(1);
     // The message write: one statement on PostgreSQL, a transaction's insert on PGlite.

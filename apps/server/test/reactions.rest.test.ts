@@ -191,10 +191,13 @@ describe('reactions over REST', () => {
     expectError(await remove(reader, messageId, 'ok'), 'VALIDATION_ERROR');
   });
 
-  it('an unknown or deleted message is MESSAGE_NOT_FOUND', async () => {
+  it('a deleted message is MESSAGE_NOT_FOUND; an unknown one is CHAT_ACCESS_DENIED to a participant, MESSAGE_NOT_FOUND to an admin', async () => {
     const { client, reader, messageId } = await chatWithMessage();
-    expectError(await add(reader, randomUUID(), '👍'), 'MESSAGE_NOT_FOUND');
-    expectError(await remove(reader, randomUUID(), '👍'), 'MESSAGE_NOT_FOUND');
+    // Unknown ids answer like another chat's messages (issue 12).
+    expectError(await add(reader, randomUUID(), '👍'), 'CHAT_ACCESS_DENIED');
+    expectError(await remove(reader, randomUUID(), '👍'), 'CHAT_ACCESS_DENIED');
+    const admin = await t.factory.user('admin');
+    expectError(await add(admin, randomUUID(), '👍'), 'MESSAGE_NOT_FOUND');
     await add(reader, messageId, '👍');
     await rest(t.app, client).delete(`/api/chat/messages/${messageId}`);
     expectError(await add(reader, messageId, '🔥'), 'MESSAGE_NOT_FOUND');

@@ -191,10 +191,11 @@ describe('POST /api/chat/sessions (booking)', () => {
 });
 
 describe('POST /api/chat/sessions (manual)', () => {
-  it('creates a session with the given participants, which must include the caller', async () => {
+  it('an admin creates a session with the given participants', async () => {
+    const admin = await t.factory.user('admin');
     const client = await t.factory.user('client');
     const reader = await t.factory.user('reader');
-    const response = await rest(t.app, client).post('/api/chat/sessions', {
+    const response = await rest(t.app, admin).post('/api/chat/sessions', {
       participant_ids: [client.id, reader.id],
       session_type: 'support',
       metadata: { topic: 'refund' },
@@ -209,17 +210,13 @@ describe('POST /api/chat/sessions (manual)', () => {
     });
     expect(data.metadata).toEqual({ topic: 'refund' });
     expect(sorted(data.participants)).toEqual(sorted([client.id, reader.id]));
-
-    const withoutMe = await rest(t.app, client).post('/api/chat/sessions', {
-      participant_ids: [reader.id],
-    });
-    expectError(withoutMe, 'VALIDATION_ERROR');
   });
 
   it('a manual session defaults to session_type general', async () => {
+    const admin = await t.factory.user('admin');
     const client = await t.factory.user('client');
     const other = await t.factory.user('client');
-    const response = await rest(t.app, client).post('/api/chat/sessions', {
+    const response = await rest(t.app, admin).post('/api/chat/sessions', {
       participant_ids: [client.id, other.id],
     });
     expect(response.statusCode).toBe(201);
@@ -237,31 +234,34 @@ describe('POST /api/chat/sessions (manual)', () => {
     expect(sorted(response.json<SessionAnswer>().data.participants)).toEqual(sorted([a.id, b.id]));
   });
 
-  it('unknown participant ids, non-UUIDs and a lone caller are VALIDATION_ERROR', async () => {
+  it('unknown participant ids, non-UUIDs and a lone participant are VALIDATION_ERROR', async () => {
+    const admin = await t.factory.user('admin');
     const client = await t.factory.user('client');
     const unknown = randomUUID();
     const body = expectError(
-      await rest(t.app, client).post('/api/chat/sessions', {
+      await rest(t.app, admin).post('/api/chat/sessions', {
         participant_ids: [client.id, unknown],
       }),
       'VALIDATION_ERROR',
     );
-    expect(body.details.join(' ')).toContain(unknown);
+    // The answer does not say which id is unknown (see security-sessions.test.ts).
+    expect(body.details.join(' ')).not.toContain(unknown);
     expectError(
-      await rest(t.app, client).post('/api/chat/sessions', { participant_ids: [client.id, 'bob'] }),
+      await rest(t.app, admin).post('/api/chat/sessions', { participant_ids: [client.id, 'bob'] }),
       'VALIDATION_ERROR',
     );
     expectError(
-      await rest(t.app, client).post('/api/chat/sessions', { participant_ids: [client.id] }),
+      await rest(t.app, admin).post('/api/chat/sessions', { participant_ids: [client.id] }),
       'VALIDATION_ERROR',
     );
   });
 
   it('session metadata with a NUL character is a VALIDATION_ERROR, not a 500', async () => {
+    const admin = await t.factory.user('admin');
     const client = await t.factory.user('client');
     const other = await t.factory.user('reader');
     expectError(
-      await rest(t.app, client).post('/api/chat/sessions', {
+      await rest(t.app, admin).post('/api/chat/sessions', {
         participant_ids: [client.id, other.id],
         metadata: { topic: 'x\u0000' },
       }),
@@ -270,10 +270,11 @@ describe('POST /api/chat/sessions (manual)', () => {
   });
 
   it('a booking session type without a booking_id is a VALIDATION_ERROR', async () => {
+    const admin = await t.factory.user('admin');
     const client = await t.factory.user('client');
     const other = await t.factory.user('reader');
     expectError(
-      await rest(t.app, client).post('/api/chat/sessions', {
+      await rest(t.app, admin).post('/api/chat/sessions', {
         participant_ids: [client.id, other.id],
         session_type: 'booking',
       }),
@@ -445,9 +446,11 @@ describe('GET /api/chat/sessions', () => {
     const removed = await rest(t.app, client).delete(`/api/chat/messages/${deleted.id}`);
     expect(removed.statusCode, removed.body).toBe(200);
 
-    const others = [await t.factory.user('client'), await t.factory.user('admin')];
-    const manual = await rest(t.app, viewer).post('/api/chat/sessions', {
-      participant_ids: [others[0]?.id, viewer.id, others[1]?.id],
+    const admin = await t.factory.user('admin');
+    const others = [await t.factory.user('client'), admin];
+    // Manual sessions are opened by admins (issue 12).
+    const manual = await rest(t.app, admin).post('/api/chat/sessions', {
+      participant_ids: [others[0]?.id, viewer.id, admin.id],
     });
     expect(manual.statusCode, manual.body).toBe(201);
     const manualId = manual.json<SessionAnswer>().data.id;
@@ -581,12 +584,18 @@ describe('GET /api/chat/sessions/:id', () => {
     });
   });
 
-  it('unknown id is SESSION_NOT_FOUND, a non-UUID is VALIDATION_ERROR', async () => {
+  it('an unknown id is CHAT_ACCESS_DENIED for a client (as a session they are not in), SESSION_NOT_FOUND for staff; a non-UUID is VALIDATION_ERROR', async () => {
     const client = await t.factory.user('client');
     expectError(
       await rest(t.app, client).get(`/api/chat/sessions/${randomUUID()}`),
-      'SESSION_NOT_FOUND',
+      'CHAT_ACCESS_DENIED',
     );
+    for (const role of ['admin', 'monitor'] as const) {
+      expectError(
+        await rest(t.app, await t.factory.user(role)).get(`/api/chat/sessions/${randomUUID()}`),
+        'SESSION_NOT_FOUND',
+      );
+    }
     expectError(await rest(t.app, client).get('/api/chat/sessions/123'), 'VALIDATION_ERROR');
   });
 });

@@ -78,6 +78,11 @@ export const ZListSessionsResponse = z.object({
 });
 export type TListSessionsResponse = z.infer<typeof ZListSessionsResponse>;
 
+/**
+ * A booking session (`booking_id`: its client, its reader or an admin), a manual session
+ * (`participant_ids`: admins only) or a support request (`session_type: 'support'` alone: the
+ * caller is its one participant, and admins answer it).
+ */
 export const ZCreateSessionRequest = z
   .object({
     booking_id: ZId.optional(),
@@ -86,8 +91,16 @@ export const ZCreateSessionRequest = z
     metadata: ZMetadata.default({}),
   })
   .superRefine((value, ctx) => {
-    if (value.booking_id === undefined && value.participant_ids === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'booking_id or participant_ids is required' });
+    // A support request names nobody: its participant is the caller, and admins answer it.
+    if (
+      value.booking_id === undefined &&
+      value.participant_ids === undefined &&
+      value.session_type !== 'support'
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'booking_id or participant_ids is required (or session_type support)',
+      });
     }
     if (value.booking_id !== undefined && value.session_type && value.session_type !== 'booking') {
       ctx.addIssue({ code: 'custom', message: 'a session with booking_id has type booking' });

@@ -1,4 +1,4 @@
-import { and, eq, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../db/database.js';
 import { chatParticipants, chatSessions } from '../db/schema.js';
 import {
@@ -226,6 +226,29 @@ export function createSessionsRepository(db: Executor) {
         .where(eq(chatSessions.bookingId, bookingId))
         .limit(1);
       return rows[0] ? toSession(rows[0]) : null;
+    },
+
+    /**
+     * The user's own support request that is still active (the newest, if ever two), or null.
+     * Starts from the user's participant rows (index on user_id), like "mine" in `list`.
+     */
+    async findActiveSupportRequest(userId: string): Promise<SessionRow | null> {
+      const rows = await db
+        .select({ session: chatSessions })
+        .from(chatParticipants)
+        .innerJoin(chatSessions, eq(chatSessions.id, chatParticipants.sessionId))
+        .where(
+          and(
+            eq(chatParticipants.userId, userId),
+            eq(chatSessions.createdBy, userId),
+            eq(chatSessions.sessionType, 'support'),
+            eq(chatSessions.status, 'active'),
+            isNull(chatSessions.bookingId),
+          ),
+        )
+        .orderBy(desc(chatSessions.createdAt))
+        .limit(1);
+      return rows[0] ? toSession(rows[0].session) : null;
     },
 
     /**

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Actor, ParticipantRow, SessionRow } from '../domain/types.js';
+import type { Actor, MessageRow, ParticipantRow, SessionRow } from '../domain/types.js';
 import { ChatError } from '../errors.js';
 import type { Repositories } from '../repositories/store.js';
 
@@ -30,12 +30,52 @@ export async function authorizeSession(
   action: string,
 ): Promise<SessionAccess> {
   const session = await repos.sessions.findById(sessionId);
-  if (!session) throw new ChatError('SESSION_NOT_FOUND');
+  if (!session) throw concealedMissing(actor, 'SESSION_NOT_FOUND');
   const participants = await repos.sessions.participants(sessionId);
   const membership = participants.find((p) => p.userId === actor.id) ?? null;
 
   await enforce(repos, actor, sessionId, membership !== null, mode, action);
   return { session, participants, membership };
+}
+
+/**
+ * `authorizeSession` for the session of a message. A message id that names nothing answers like
+ * a message of a session the caller may not see (see `concealedMissing`).
+ */
+export async function authorizeMessage(
+  repos: Repositories,
+  actor: Actor,
+  messageId: string,
+  mode: AccessMode | ((message: MessageRow) => AccessMode),
+  action: string,
+): Promise<SessionAccess & { message: MessageRow }> {
+  const message = await repos.messages.findById(messageId);
+  if (!message) throw concealedMissing(actor, 'MESSAGE_NOT_FOUND');
+  const access = await authorizeSession(
+    repos,
+    actor,
+    message.sessionId,
+    typeof mode === 'function' ? mode(message) : mode,
+    action,
+  );
+  return { ...access, message };
+}
+
+/** Admins and monitors may read every session: nothing about what exists is hidden from them. */
+function seesEverySession(actor: Actor): boolean {
+  return actor.role === 'admin' || actor.role === 'monitor';
+}
+
+/**
+ * What a missing session or message answers. For anyone but an admin or monitor it is the same
+ * `CHAT_ACCESS_DENIED` (same message) as a session they are not in, so ids cannot be probed for
+ * existence; staff, who could read it anyway, get the precise 404.
+ */
+export function concealedMissing(
+  actor: Actor,
+  code: 'SESSION_NOT_FOUND' | 'MESSAGE_NOT_FOUND',
+): ChatError {
+  return new ChatError(seesEverySession(actor) ? code : 'CHAT_ACCESS_DENIED');
 }
 
 /** Refuses what the mode does not allow; records admin/monitor access from outside. */
@@ -107,7 +147,14 @@ export async function authorizeFromRoster(
   mode: AccessMode,
   action: string,
 ): Promise<{ participantIds: readonly string[]; isParticipant: boolean }> {
-  const { participantIds } = await rosters.get(sessionId);
+  let participantIds: readonly string[];
+  try {
+    ({ participantIds } = await rosters.get(sessionId));
+  } catch (error) {
+    if (error instanceof ChatError && error.code === 'SESSION_NOT_FOUND')
+      throw concealedMissing(actor, 'SESSION_NOT_FOUND');
+    throw error;
+  }
   const isParticipant = participantIds.includes(actor.id);
   await enforce(repos, actor, sessionId, isParticipant, mode, action);
   return { participantIds, isParticipant };

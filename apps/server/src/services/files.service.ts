@@ -19,7 +19,7 @@ import type { Store } from '../repositories/store.js';
 import {
   assertActive,
   authorizeFromRoster,
-  authorizeSession,
+  authorizeMessage,
   type RosterCache,
 } from './access.policy.js';
 import { type Committed, DuplicateMessageId, type MessageCommitter } from './message-committer.js';
@@ -334,18 +334,30 @@ export function createFilesService(deps: FilesServiceDeps) {
         signature?: string | undefined;
       },
     ): Promise<FileDownload> {
-      const message = await repos.messages.findById(request.messageId);
-      if (!message || message.deletedAt || !message.storageKey || !message.mimeType) {
-        throw new ChatError('MESSAGE_NOT_FOUND');
-      }
       const signed =
         request.signature !== undefined &&
         request.expires !== undefined &&
         deps.signer.verify(request.messageId, request.variant, request.expires, request.signature);
-      if (!signed) {
+      // Access before existence: without a valid link or access to its session, a message id
+      // that exists answers like one that does not.
+      let message: Awaited<ReturnType<typeof repos.messages.findById>>;
+      if (signed) {
+        message = await repos.messages.findById(request.messageId);
+      } else {
         if (!actor)
           throw new ChatError('AUTHENTICATION_REQUIRED', 'This link has expired or is not valid');
-        await authorizeSession(repos, actor, message.sessionId, 'read', 'file.download');
+        // A download by token is a read; a signed link has no user to count.
+        await rateLimiter.consume('reads', actor.id);
+        ({ message } = await authorizeMessage(
+          repos,
+          actor,
+          request.messageId,
+          'read',
+          'file.download',
+        ));
+      }
+      if (!message || message.deletedAt || !message.storageKey || !message.mimeType) {
+        throw new ChatError('MESSAGE_NOT_FOUND');
       }
       if (request.variant === 'thumbnail' && message.type !== 'image')
         throw new ChatError('MESSAGE_NOT_FOUND');

@@ -15,7 +15,12 @@ import type { Actor, ParticipantRow } from '../domain/types.js';
 import { ChatError } from '../errors.js';
 import { type BlobStore, thumbnailKey } from '../media/blob-store.js';
 import type { Store } from '../repositories/store.js';
-import { authorizeFromRoster, authorizeSession, type RosterCache } from './access.policy.js';
+import {
+  authorizeFromRoster,
+  authorizeMessage,
+  authorizeSession,
+  type RosterCache,
+} from './access.policy.js';
 import { type Committed, DuplicateMessageId, type MessageCommitter } from './message-committer.js';
 import { type FileUrls, presentCommitted, presentMessages } from './message-view.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -80,6 +85,7 @@ export function createMessagesService({
       actor: Actor,
       input: z.output<typeof ZListMessagesRequest>,
     ): Promise<TListMessagesResponse> {
+      await rateLimiter.consume('reads', actor.id);
       const access = await authorizeSession(
         repos,
         actor,
@@ -260,6 +266,10 @@ export function createMessagesService({
       resync_required: boolean;
       isParticipant: boolean;
     }> {
+      // A join reads the session (and with since_seq its history): one count in the in-memory
+      // (or one Redis) counter, small beside the reads it guards, and the socket is no way
+      // around the REST budget.
+      await rateLimiter.consume('reads', actor.id);
       const access = await authorizeSession(repos, actor, sessionId, 'read', 'session.join');
       const isParticipant = access.membership !== null;
       await subscribe({ isParticipant });
@@ -287,10 +297,14 @@ export function createMessagesService({
 
     /** Moves the caller's read cursor forward to this message (never back) and tells the room. */
     async markRead(actor: Actor, messageId: string): Promise<TMarkReadResponse> {
-      const message = await repos.messages.findById(messageId);
-      if (!message) throw new ChatError('MESSAGE_NOT_FOUND');
       // Only participants have a read cursor; refused before the audit log records an access.
-      await authorizeSession(repos, actor, message.sessionId, 'member', 'message.mark_read');
+      const { message } = await authorizeMessage(
+        repos,
+        actor,
+        messageId,
+        'member',
+        'message.mark_read',
+      );
       const cursor = await repos.sessions.advanceCursor(message.sessionId, actor.id, message.seq);
       if (!cursor) throw new ChatError('CHAT_ACCESS_DENIED');
       const result: TMarkReadResponse = {
@@ -303,18 +317,25 @@ export function createMessagesService({
       return result;
     },
 
-    /** The sender deletes their own message; an admin deletes any. The row stays as a tombstone. */
+    /**
+     * The sender deletes their own message while the session is active; an admin deletes any, at
+     * any time. The row stays as a tombstone. Once a session is closed its messages are the
+     * moderation record: a sender erasing theirs would erase the evidence.
+     */
     async remove(actor: Actor, messageId: string): Promise<TChatMessage> {
-      const message = await repos.messages.findById(messageId);
-      if (!message) throw new ChatError('MESSAGE_NOT_FOUND');
-      const mode = message.senderId === actor.id ? 'write' : 'moderate';
-      const access = await authorizeSession(
+      const { message, ...access } = await authorizeMessage(
         repos,
         actor,
-        message.sessionId,
-        mode,
+        messageId,
+        (m) => (m.senderId === actor.id ? 'write' : 'moderate'),
         'message.delete',
       );
+      if (actor.role !== 'admin' && access.session.status !== 'active') {
+        throw new ChatError(
+          'SESSION_INACTIVE',
+          'Messages of an inactive session cannot be deleted',
+        );
+      }
       const deleted = await repos.messages.softDelete(messageId, actor.id);
       if (deleted?.storageKey) {
         // A deleted file is gone for good, not just hidden. If the store fails here, the blob

@@ -7,8 +7,17 @@ import {
 } from 'rate-limiter-flexible';
 import { ChatError } from '../errors.js';
 
-/** Separate budgets, each counted per user in a window that starts at the user's first send. */
-export type Budget = 'messages' | 'voice_notes' | 'files' | 'typing' | 'reactions';
+/** Separate budgets, each counted per user in a window that starts at the user's first request. */
+export type Budget =
+  | 'messages'
+  | 'voice_notes'
+  | 'files'
+  | 'typing'
+  | 'reactions'
+  /** Sessions created, per hour (booking, support or manual; admins too). */
+  | 'sessions'
+  /** Reads (session list and detail, message history and catch-up, downloads by token). */
+  | 'reads';
 
 export interface RateLimiter {
   /** Counts one request against the budget, or throws `RATE_LIMIT_EXCEEDED` with `Retry-After`. */
@@ -23,6 +32,8 @@ export interface RateLimits {
   filesPerMinute: number;
   typingPerMinute: number;
   reactionsPerMinute: number;
+  sessionsPerHour: number;
+  readsPerMinute: number;
 }
 
 /**
@@ -40,10 +51,26 @@ export function createRateLimiter(
     files: limits.filesPerMinute,
     typing: limits.typingPerMinute,
     reactions: limits.reactionsPerMinute,
+    sessions: limits.sessionsPerHour,
+    reads: limits.readsPerMinute,
+  };
+  // Window length in seconds: creating chats is rare, so its budget spans an hour.
+  const windows: Record<Budget, 60 | 3600> = {
+    messages: 60,
+    voice_notes: 60,
+    files: 60,
+    typing: 60,
+    reactions: 60,
+    sessions: 3600,
+    reads: 60,
   };
   const limiters = Object.fromEntries(
     (Object.keys(points) as Budget[]).map((budget) => {
-      const options = { points: points[budget], duration: 60, keyPrefix: `chat-rl-${budget}` };
+      const options = {
+        points: points[budget],
+        duration: windows[budget],
+        keyPrefix: `chat-rl-${budget}`,
+      };
       const memory = new RateLimiterMemory(options);
       const limiter: RateLimiterAbstract = redis
         ? new RateLimiterRedis({
@@ -66,7 +93,9 @@ export function createRateLimiter(
           onRefusal(budget);
           throw new ChatError('RATE_LIMIT_EXCEEDED', undefined, {
             retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
-            details: [`At most ${points[budget]} ${budget.replace('_', ' ')} per minute`],
+            details: [
+              `At most ${points[budget]} ${budget.replace('_', ' ')} per ${windows[budget] === 60 ? 'minute' : 'hour'}`,
+            ],
           });
         }
         throw rejection;

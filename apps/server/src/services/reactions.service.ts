@@ -3,7 +3,7 @@ import type { EventBus } from '../bus/bus.js';
 import { type Actor, displayName } from '../domain/types.js';
 import { ChatError } from '../errors.js';
 import type { Store } from '../repositories/store.js';
-import { assertActive, authorizeSession } from './access.policy.js';
+import { assertActive, authorizeMessage } from './access.policy.js';
 import { summarizeReactions, toMessageReaction } from './message-view.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -24,15 +24,15 @@ export function createReactionsService({
     reaction: string,
     mode: 'add' | 'remove' | 'toggle',
   ): Promise<TReactionChange> {
-    const message = await repos.messages.findById(messageId);
-    if (!message || message.deletedAt) throw new ChatError('MESSAGE_NOT_FOUND');
-    const access = await authorizeSession(
+    // Access before existence: an unknown id answers like a message of someone else's chat.
+    const { message, ...access } = await authorizeMessage(
       repos,
       actor,
-      message.sessionId,
+      messageId,
       'write',
       'reaction.change',
     );
+    if (message.deletedAt) throw new ChatError('MESSAGE_NOT_FOUND');
     assertActive(access.session);
     await rateLimiter.consume('reactions', actor.id);
 

@@ -34,6 +34,7 @@ export function createSessionsService({ store, bus, rateLimiter }: SessionsServi
       actor: Actor,
       input: z.output<typeof ZListSessionsRequest>,
     ): Promise<TListSessionsResponse> {
+      await rateLimiter.consume('reads', actor.id);
       if (input.scope === 'all' && actor.role !== 'admin' && actor.role !== 'monitor') {
         throw new ChatError(
           'CHAT_ACCESS_DENIED',
@@ -69,13 +70,19 @@ export function createSessionsService({ store, bus, rateLimiter }: SessionsServi
     },
 
     async get(actor: Actor, sessionId: string): Promise<TChatSessionDetail> {
+      await rateLimiter.consume('reads', actor.id);
       const access = await authorizeSession(repos, actor, sessionId, 'read', 'session.read');
       return presentDetail(repos, access.session, actor.id);
     },
 
     /**
      * A booking session belongs to the booking's client and reader and exists once per booking:
-     * creating it again answers the existing one (`created: false`).
+     * creating it again answers the existing one (`created: false`). A support request (no
+     * booking, no participants) has the caller as its one participant and is answered by admins
+     * (their override); while one is active, asking again answers it. Manual sessions
+     * (`participant_ids`) are for admins only. Only a creation counts against the caller's
+     * session budget: answering an existing session does not, even when the budget is spent
+     * (the web client asks for a booking's session each time it opens it).
      */
     async create(
       actor: Actor,
@@ -83,6 +90,25 @@ export function createSessionsService({ store, bus, rateLimiter }: SessionsServi
     ): Promise<{ session: TChatSessionDetail; created: boolean }> {
       if (actor.role === 'monitor')
         throw new ChatError('CHAT_ACCESS_DENIED', 'Monitors cannot create sessions');
+      const isAdmin = actor.role === 'admin';
+      const manual = input.booking_id === undefined && input.participant_ids !== undefined;
+      if (manual && !isAdmin) {
+        // Refused before any lookup: nothing about the named users is read or revealed.
+        throw new ChatError(
+          'CHAT_ACCESS_DENIED',
+          'Only admins open chats with chosen participants; ask for help with session_type support',
+        );
+      }
+      const support = input.booking_id === undefined && !manual;
+      if (support && isAdmin) {
+        throw new ChatError('VALIDATION_ERROR', 'An admin opens a support chat with someone', {
+          details: ['participant_ids: required for an admin'],
+        });
+      }
+      const existingAnswer = async (existing: SessionRow) => ({
+        session: await presentDetail(repos, existing, actor.id),
+        created: false,
+      });
 
       let participantIds: string[];
       let bookingId: string | null = null;
@@ -94,15 +120,14 @@ export function createSessionsService({ store, bus, rateLimiter }: SessionsServi
           });
         }
         const isParty = actor.id === booking.clientId || actor.id === booking.readerId;
-        if (!isParty && actor.role !== 'admin') {
+        if (!isParty && !isAdmin) {
           throw new ChatError(
             'CHAT_ACCESS_DENIED',
             'Only the booking’s client and reader can open its chat',
           );
         }
         const existing = await repos.sessions.findByBookingId(booking.id);
-        if (existing)
-          return { session: await presentDetail(repos, existing, actor.id), created: false };
+        if (existing) return existingAnswer(existing);
         if (CLOSED_BOOKING_STATUSES.has(booking.status)) {
           throw new ChatError(
             'CHAT_ACCESS_DENIED',
@@ -111,31 +136,29 @@ export function createSessionsService({ store, bus, rateLimiter }: SessionsServi
         }
         bookingId = booking.id;
         participantIds = [...new Set([booking.clientId, booking.readerId])];
+      } else if (support) {
+        const existing = await repos.sessions.findActiveSupportRequest(actor.id);
+        if (existing) return existingAnswer(existing);
+        participantIds = [actor.id];
       } else {
         participantIds = [...new Set(input.participant_ids ?? [])];
-        if (!participantIds.includes(actor.id) && actor.role !== 'admin') {
-          throw new ChatError('VALIDATION_ERROR', 'participant_ids must include you', {
-            details: ['participant_ids: must include the caller'],
-          });
-        }
-        if (participantIds.length < 2) {
-          throw new ChatError('VALIDATION_ERROR', 'A chat needs at least two participants', {
-            details: ['participant_ids: at least two distinct users'],
-          });
-        }
-        const known = new Set((await repos.profiles.findByIds(participantIds)).map((p) => p.id));
-        const unknown = participantIds.filter((id) => !known.has(id));
-        if (unknown.length > 0) {
-          throw new ChatError('VALIDATION_ERROR', 'Unknown participants', {
-            details: unknown.map((id) => `participant_ids: no profile ${id}`),
+        const known =
+          participantIds.length < 2 ? [] : await repos.profiles.findByIds(participantIds);
+        if (known.length !== participantIds.length || participantIds.length < 2) {
+          // One answer for every way the list is wrong: it names no id and does not say
+          // whether a profile exists.
+          throw new ChatError('VALIDATION_ERROR', 'participant_ids must name two or more users', {
+            details: ['participant_ids: at least two distinct existing users'],
           });
         }
       }
 
+      await rateLimiter.consume('sessions', actor.id);
       const created = await store.transaction((tx) =>
         tx.sessions.create({
           bookingId,
-          sessionType: input.session_type ?? (bookingId ? 'booking' : 'general'),
+          sessionType:
+            input.session_type ?? (bookingId ? 'booking' : support ? 'support' : 'general'),
           metadata: input.metadata,
           createdBy: actor.id,
           participantIds,
@@ -145,7 +168,9 @@ export function createSessionsService({ store, bus, rateLimiter }: SessionsServi
         // Lost a race with a concurrent create for the same booking: answer the winner's session.
         const existing = bookingId ? await repos.sessions.findByBookingId(bookingId) : null;
         if (!existing) throw new Error('session insert returned nothing without a conflict');
-        return { session: await presentDetail(repos, existing, actor.id), created: false };
+        // Nothing was created: the request does not count against the budget.
+        await rateLimiter.refund('sessions', actor.id);
+        return existingAnswer(existing);
       }
       bus.publish('session.created', { sessionId: created.id, participantIds });
       return { session: await presentDetail(repos, created, actor.id), created: true };
