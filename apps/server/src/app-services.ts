@@ -11,6 +11,10 @@ import { createFilesService, type FilesService } from './services/files.service.
 import { createMessageCommitter } from './services/message-committer.js';
 import type { FileUrls } from './services/message-view.js';
 import { createMessagesService, type MessagesService } from './services/messages.service.js';
+import {
+  createProfileChangesService,
+  type ProfileChangesService,
+} from './services/profile-changes.service.js';
 import type { RateLimiter } from './services/rate-limiter.js';
 import { createReactionsService, type ReactionsService } from './services/reactions.service.js';
 import { createSessionsService, type SessionsService } from './services/sessions.service.js';
@@ -25,6 +29,8 @@ export interface AppServices {
   messages: MessagesService;
   reactions: ReactionsService;
   files: FilesService;
+  /** Role changes and deleted profiles announced by the database. */
+  profileChanges: ProfileChangesService;
   /** Where requests may come from and which link base each gets (every transport asks it). */
   origins: OriginPolicy;
 }
@@ -48,13 +54,15 @@ export function createAppServices(base: ServiceDeps): AppServices {
     committer: createMessageCommitter(base.store),
     rosters: createRosterCache(base.store.repos),
   };
+  const auth = createAuthService(deps.verifier, deps.store.repos.profiles);
   return {
-    auth: createAuthService(deps.verifier, deps.store.repos.profiles),
+    auth,
     devAuth: deps.devAuth,
     sessions: createSessionsService(deps),
     messages: createMessagesService(deps),
     reactions: createReactionsService(deps),
     files: createFilesService(deps),
+    profileChanges: createProfileChangesService({ ...deps, auth }),
     origins: deps.origins,
   };
 }

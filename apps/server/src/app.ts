@@ -29,6 +29,7 @@ import {
 import { createEventBus, type EventBus } from './bus/bus.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { listenForProfileChanges } from './db/profile-changes.js';
 import { ChatError } from './errors.js';
 import {
   type BlobStore,
@@ -267,7 +268,16 @@ export async function buildApp(deps: AppDeps): Promise<BuiltApp> {
     pingIntervalMs: config.socketPingIntervalMs,
     pingTimeoutMs: config.socketPingTimeoutMs,
     eventsPer10s: config.socketEventsPer10s,
+    socketsPerUser: config.socketsPerUser,
   });
+  // Roles and profiles are the marketplace's: the database tells every node when one changes.
+  const stopProfileChanges = await listenForProfileChanges(database, {
+    changed: services.profileChanges.changed,
+    missed: services.profileChanges.missed,
+    lost: (error) =>
+      app.log.warn({ err: error }, 'profile changes: listening connection lost, reopening'),
+  });
+  app.addHook('onClose', stopProfileChanges);
   sockets.io.on('connection', (socket) => {
     metrics.openSockets.inc();
     socket.on('disconnect', () => metrics.openSockets.dec());

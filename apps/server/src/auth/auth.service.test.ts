@@ -84,6 +84,57 @@ describe('authentication profile cache', () => {
     await expect(auth.authenticate('forged')).rejects.toThrow('Invalid token');
   });
 
+  it('a change the database announced is read at the next request, inside the cache time', async () => {
+    const time = clock();
+    const profiles = profilesTable([profile('admin')]);
+    const auth = createAuthService(passThrough, profiles.repo, { now: time.now });
+    expect((await auth.authenticate(USER)).actor.role).toBe('admin');
+
+    const demoted = profiles.table.get(USER);
+    if (demoted) demoted.role = 'client';
+    auth.forget(USER.toUpperCase());
+    expect((await auth.authenticate(USER)).actor.role).toBe('client');
+
+    profiles.table.delete(USER);
+    auth.forgetAll();
+    await expect(auth.authenticate(USER)).rejects.toThrow('Unknown user');
+  });
+
+  it('a profile read under way when a change is announced serves its request but is not kept', async () => {
+    const profiles = profilesTable([profile('admin')]);
+    // Each read answers the row as it was when the read started, once the test lets it.
+    const reads: Array<() => void> = [];
+    let started: () => void = () => {};
+    const slow = {
+      findById: async (id: string) => {
+        const row = await profiles.repo.findById(id);
+        await new Promise<void>((resolve) => {
+          reads.push(resolve);
+          started();
+        });
+        return row;
+      },
+    } as unknown as ProfilesRepository;
+    const readStarted = () => new Promise<void>((resolve) => (started = resolve));
+    const auth = createAuthService(passThrough, slow);
+
+    let reading = readStarted();
+    const first = auth.authenticate(USER);
+    await reading;
+    const demoted = profiles.table.get(USER);
+    if (demoted) demoted.role = 'client';
+    auth.forget(USER);
+    reads.shift()?.();
+    expect((await first).actor.role).toBe('admin');
+
+    reading = readStarted();
+    const second = auth.authenticate(USER);
+    await reading;
+    reads.shift()?.();
+    expect((await second).actor.role).toBe('client');
+    expect(profiles.reads()).toBe(2);
+  });
+
   it('profileCacheTtlMs 0 reads the profile on every request', async () => {
     const profiles = profilesTable([profile('client')]);
     const auth = createAuthService(passThrough, profiles.repo, { profileCacheTtlMs: 0 });

@@ -12,8 +12,9 @@ export interface Authenticated {
 }
 
 /**
- * How long a user's profile (role, name) read at sign-in is reused for their next requests: a
- * role or profile change, or a deleted profile, takes effect within this time on every node.
+ * How long a user's profile (role, name) read at sign-in is reused for their next requests. A
+ * role change or a deleted profile is announced by the database and forgotten at once (`forget`);
+ * a name change takes effect within this time on every node.
  */
 export const PROFILE_CACHE_TTL_MS = 2_000;
 const PROFILE_CACHE_MAX_ENTRIES = 10_000;
@@ -42,19 +43,56 @@ export function createAuthService(
     ttlResolution: 0,
   });
 
+  /** Profile changes heard so far (see `changes`). */
+  let heard = 0;
+
+  /** The profile as the database has it now; kept unless a change was heard during the read. */
+  const load = async (userId: string): Promise<Actor> => {
+    const before = heard;
+    // A `sub` that is not a UUID cannot name a profile (and would be a database error).
+    const profile = UUID.test(userId) ? await profiles.findById(userId) : null;
+    if (!profile) throw new ChatError('AUTHENTICATION_REQUIRED', 'Unknown user');
+    // Frozen: one object now serves several requests (callers copy it to add their fields).
+    const actor: Actor = Object.freeze(profile);
+    // A read that started before a change was heard may hold the old row: used once, not kept.
+    if (ttl > 0 && before === heard) recent.set(userId.toLowerCase(), actor);
+    return actor;
+  };
+
   return {
     async authenticate(token: string | undefined): Promise<Authenticated> {
       if (!token) throw new ChatError('AUTHENTICATION_REQUIRED', 'Missing bearer token');
       const verified = await verifier.verify(token);
-      const cached = ttl > 0 ? recent.get(verified.userId) : undefined;
+      // Keyed as PostgreSQL prints ids, which is how a change names the user.
+      const cached = ttl > 0 ? recent.get(verified.userId.toLowerCase()) : undefined;
       if (cached) return { actor: cached, expiresAt: verified.expiresAt };
-      // A `sub` that is not a UUID cannot name a profile (and would be a database error).
-      const profile = UUID.test(verified.userId) ? await profiles.findById(verified.userId) : null;
-      if (!profile) throw new ChatError('AUTHENTICATION_REQUIRED', 'Unknown user');
-      // Frozen: one object now serves several requests (callers copy it to add their fields).
-      const actor: Actor = Object.freeze(profile);
-      if (ttl > 0) recent.set(verified.userId, actor);
-      return { actor, expiresAt: verified.expiresAt };
+      return { actor: await load(verified.userId), expiresAt: verified.expiresAt };
+    },
+
+    /**
+     * The user's profile read again from the database (an open connection re-checking its
+     * user). Throws `AUTHENTICATION_REQUIRED` ('Unknown user') when it is gone, as signing in would.
+     */
+    reload: load,
+
+    /** The user's profile changed (the database said so): their next request reads it again. */
+    forget(userId: string): void {
+      heard += 1;
+      recent.delete(userId.toLowerCase());
+    },
+
+    /** Changes may have been missed (the database's announcements were cut): forget every profile. */
+    forgetAll(): void {
+      heard += 1;
+      recent.clear();
+    },
+
+    /**
+     * How many changes have been heard: a caller that read a profile, and compares this before
+     * and after, knows whether a change it may have missed came in meanwhile.
+     */
+    changes(): number {
+      return heard;
     },
   };
 }

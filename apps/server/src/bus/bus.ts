@@ -26,6 +26,13 @@ export interface DomainEvents {
   'messages.read': TMarkReadResponse;
   'session.created': { sessionId: string; participantIds: string[] };
   'session.updated': { sessionId: string; status: TSessionStatus; participantIds: string[] };
+  /**
+   * A user's role changed or their profile was deleted, outside this service (the database
+   * announces it to every node): their open connections on this node re-read it.
+   */
+  'profile.changed': { userId: string; deleted: boolean };
+  /** Changes may have been missed on this node: every open connection re-reads its profile. */
+  'profiles.missed': Record<string, never>;
 }
 
 export interface EventBus {

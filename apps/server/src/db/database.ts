@@ -19,7 +19,25 @@ export interface Database {
   /** Runs raw SQL text (several statements allowed), e.g. a migration. */
   exec(sqlText: string): Promise<void>;
   ping(): Promise<void>;
+  /**
+   * Subscribes to `NOTIFY` on `channel` until the returned function is called. Resolves once the
+   * channel is listened to, or once the first attempt failed (it is retried in the background).
+   */
+  listen(channel: string, handlers: NotificationHandlers): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** What a `listen` subscriber is told. */
+export interface NotificationHandlers {
+  /** One notification's payload. */
+  notify(payload: string): void;
+  /**
+   * Notifications may have been lost: the listening connection was cut (or could not open) and
+   * listens again now. Never on the embedded database, which has no connection to lose.
+   */
+  missed(): void;
+  /** The listening connection failed; it is re-opened with back-off. */
+  lost?(error: unknown): void;
 }
 
 export type DatabaseOptions =
@@ -55,6 +73,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     const db = drizzlePg(pool, { schema }) as unknown as Executor;
+    const listener = createPgListener(options.url);
     return {
       kind: 'postgres',
       db,
@@ -65,7 +84,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       ping: async () => {
         await pool.query('SELECT 1');
       },
-      close: () => pool.end(),
+      listen: listener.listen,
+      close: async () => {
+        await listener.close();
+        await pool.end();
+      },
     };
   }
 
@@ -89,7 +112,155 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     ping: async () => {
       await client.query('SELECT 1');
     },
+    listen: async (channel, handlers) => {
+      const unlisten = await client.listen(channel, (payload) => handlers.notify(payload));
+      return () => unlisten();
+    },
     close: () => client.close(),
+  };
+}
+
+/** Back-off between attempts to re-open the listening connection. */
+const LISTEN_RETRY_FIRST_MS = 250;
+const LISTEN_RETRY_MAX_MS = 5_000;
+/**
+ * How often the listening connection is asked `SELECT 1`. It only ever receives, so a connection
+ * cut without a word (a network gone, not a server that closed it) would otherwise go unnoticed
+ * for as long as TCP keepalive takes (minutes), with every notification meanwhile lost.
+ */
+const LISTEN_HEARTBEAT_MS = 30_000;
+const LISTEN_QUERY_TIMEOUT_MS = 10_000;
+
+/**
+ * One connection that LISTENs for every subscriber of a database, outside the pool (a pooled
+ * connection goes back to the pool and serves other requests; a LISTEN must stay on its own).
+ * When it is lost it is re-opened with back-off, and subscribers are told notifications may have
+ * been missed once it listens again.
+ */
+function createPgListener(url: string) {
+  const channels = new Map<string, Set<NotificationHandlers>>();
+  let client: pg.Client | undefined;
+  /** The channels `client` listens to. */
+  let listening = new Set<string>();
+  let opening: Promise<void> | undefined;
+  let closed = false;
+  /** A connection was lost, or could not be opened, since one last listened. */
+  let missed = false;
+  let retryDelay = LISTEN_RETRY_FIRST_MS;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+
+  const everyone = () => [...channels.values()].flatMap((set) => [...set]);
+
+  const failed = (error: unknown) => {
+    missed = true;
+    for (const handlers of everyone()) handlers.lost?.(error);
+  };
+
+  const lost = (which: pg.Client, error: unknown) => {
+    if (which !== client) return;
+    client = undefined;
+    clearInterval(heartbeat);
+    // Not awaited: on a dead network the goodbye may never be answered.
+    which.end().catch(() => {});
+    failed(error);
+    retryLater();
+  };
+
+  const retryLater = () => {
+    if (closed || retryTimer || opening || channels.size === 0) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void open();
+    }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, LISTEN_RETRY_MAX_MS);
+  };
+
+  const open = (): Promise<void> => {
+    opening ??= (async () => {
+      const next = new pg.Client({
+        connectionString: url,
+        keepAlive: true,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        query_timeout: LISTEN_QUERY_TIMEOUT_MS,
+      });
+      next.on('error', (error) => lost(next, error));
+      next.on('end', () => lost(next, new Error('Connection terminated')));
+      next.on('notification', ({ channel, payload }) => {
+        for (const handlers of channels.get(channel) ?? []) handlers.notify(payload ?? '');
+      });
+      const listened = new Set<string>();
+      try {
+        await next.connect();
+        // Channels subscribed while this connection was opening are listened to as well.
+        for (let todo = [...channels.keys()]; todo.length > 0; ) {
+          for (const channel of todo) {
+            await next.query(`LISTEN ${next.escapeIdentifier(channel)}`);
+            listened.add(channel);
+          }
+          todo = [...channels.keys()].filter((channel) => !listened.has(channel));
+        }
+      } catch (error) {
+        next.end().catch(() => {});
+        failed(error);
+        return;
+      }
+      if (closed) {
+        await next.end().catch(() => {});
+        return;
+      }
+      client = next;
+      listening = listened;
+      retryDelay = LISTEN_RETRY_FIRST_MS;
+      heartbeat = setInterval(() => {
+        next.query('SELECT 1').catch((error: unknown) => lost(next, error));
+      }, LISTEN_HEARTBEAT_MS);
+      heartbeat.unref();
+      if (missed) {
+        missed = false;
+        for (const handlers of everyone()) handlers.missed();
+      }
+    })().finally(() => {
+      opening = undefined;
+      if (!client) retryLater();
+    });
+    return opening;
+  };
+
+  return {
+    async listen(channel: string, handlers: NotificationHandlers): Promise<() => Promise<void>> {
+      const subscribers = channels.get(channel) ?? new Set();
+      subscribers.add(handlers);
+      channels.set(channel, subscribers);
+      if (opening) await opening;
+      else if (!client) await open();
+      else if (!listening.has(channel)) {
+        const current = client;
+        try {
+          await current.query(`LISTEN ${current.escapeIdentifier(channel)}`);
+          listening.add(channel);
+        } catch (error) {
+          lost(current, error);
+        }
+      }
+      return async () => {
+        subscribers.delete(handlers);
+        if (subscribers.size > 0 || channels.get(channel) !== subscribers) return;
+        channels.delete(channel);
+        const current = client;
+        if (!current || !listening.delete(channel)) return;
+        await current.query(`UNLISTEN ${current.escapeIdentifier(channel)}`).catch(() => {});
+      };
+    },
+    async close(): Promise<void> {
+      closed = true;
+      clearTimeout(retryTimer);
+      clearInterval(heartbeat);
+      if (opening) await opening;
+      const current = client;
+      client = undefined;
+      await current?.end().catch(() => {});
+    },
   };
 }
 

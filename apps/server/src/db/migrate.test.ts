@@ -55,6 +55,22 @@ describe('splitStatements', () => {
     expect(splitStatements('\n  \n-- nothing here\n;\n')).toEqual([]);
   });
 
+  it('keeps a dollar-quoted function body whole, its semicolons and comment lines included', () => {
+    const body =
+      "$$\nBEGIN\n  -- why\n  PERFORM pg_notify('c', OLD.id::text);\n  RETURN NULL;\nEND\n$$";
+    const tagged = '$fn$ SELECT 1; $fn$';
+    const text = `CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS ${body};\n-- next\nCREATE FUNCTION g() RETURNS int LANGUAGE sql AS ${tagged};\nSELECT 3;`;
+    expect(splitStatements(text)).toEqual([
+      `CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS ${body}`,
+      `CREATE FUNCTION g() RETURNS int LANGUAGE sql AS ${tagged}`,
+      'SELECT 3',
+    ]);
+  });
+
+  it('leaves positional parameters ($1) alone', () => {
+    expect(splitStatements('SELECT $1, $2;\nSELECT 4;')).toEqual(['SELECT $1, $2', 'SELECT 4']);
+  });
+
   it('cuts every shipped migration into single statements', () => {
     const dir = fileURLToPath(new URL('./migrations', import.meta.url));
     const files = readdirSync(dir).filter((f) => f.endsWith('.sql'));
@@ -63,7 +79,9 @@ describe('splitStatements', () => {
       const statements = splitStatements(readFileSync(`${dir}/${file}`, 'utf8'));
       expect(statements.length).toBeGreaterThan(0);
       for (const statement of statements) {
-        expect(statement).not.toMatch(/;\s*$/m);
+        // A function's body ends its lines with semicolons of its own.
+        const outside = statement.replace(/\$([A-Za-z_]\w*|)\$[\s\S]*?\$\1\$/g, '');
+        expect(outside).not.toMatch(/;\s*$/m);
         expect(statement).toMatch(/^(CREATE|ALTER|INSERT|UPDATE|DELETE|DROP|DO|COMMENT|SELECT)\b/i);
       }
     }

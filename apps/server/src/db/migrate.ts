@@ -40,17 +40,24 @@ export async function migrate(database: Database): Promise<string[]> {
 /**
  * One statement per `execute`: the extended query protocol (and PGlite's `query`) takes a single
  * statement. Statements end with a semicolon at the end of a line (a `-- comment` may follow it);
- * a body that needs inner line-ending semicolons (a function) would need a smarter splitter.
+ * a dollar-quoted body (`$$ ... $$`, a function's) is kept whole, whatever its lines end with.
  */
 export function splitStatements(text: string): string[] {
-  return text
+  // Bodies are set aside while splitting, so their own semicolons and `--` lines stay theirs.
+  const bodies: string[] = [];
+  const masked = text.replace(/\$([A-Za-z_][A-Za-z_0-9]*|)\$[\s\S]*?\$\1\$/g, (body) => {
+    bodies.push(body);
+    return `\uE000${bodies.length - 1}\uE000`;
+  });
+  return masked
     .split(/;[ \t]*(?:--[^\n]*)?(?:\r?\n|$)/)
     .map((chunk) =>
       chunk
         .split('\n')
         .filter((line) => !line.trim().startsWith('--'))
         .join('\n')
-        .trim(),
+        .trim()
+        .replace(/\uE000(\d+)\uE000/g, (_, index: string) => bodies[Number(index)] ?? ''),
     )
     .filter((statement) => statement.length > 0);
 }

@@ -185,6 +185,17 @@ export function registerChatHandlers(
     services.messages.markRead(actor, message_id),
   );
 
+  // The user's role no longer lets them read these (an admin or monitor demoted): stop watching.
+  // Only a session watched through that override is lost, so nobody's presence changes.
+  connection.onLostSessions(async (sessionIds) => {
+    for (const sessionId of sessionIds) {
+      typing.stop(sessionId);
+      if (joined.includes(sessionId)) joined.splice(joined.indexOf(sessionId), 1);
+      await socket.leave(sessionRoom(sessionId));
+      if (socket.data.userId) await socket.leave(presenceRoom(sessionId, socket.data.userId));
+    }
+  });
+
   socket.on('disconnect', () => {
     typing.stopAll();
     const { userId, userName } = socket.data;

@@ -19,6 +19,8 @@ export const EVENT_BUDGET_WINDOW_MS = 10_000;
  * queue on the server.
  */
 export const DEFAULT_EVENTS_PER_10S = 300;
+/** Authenticated sockets one user may hold on one node (`SOCKETS_PER_USER`). */
+export const DEFAULT_SOCKETS_PER_USER = 20;
 
 /**
  * Events one connection may send in a 10 s window that starts with its first event: past
@@ -58,13 +60,21 @@ export class SocketConnection {
   readonly ready: Promise<Actor | null>;
   /** Sessions this socket has joined, in join order (the last one is the typing default). */
   readonly joined: string[] = [];
+  /**
+   * Who this socket acts as: set by authentication, replaced when the user's profile changes
+   * (`reassess`), null once the socket was refused.
+   */
+  private actor: Actor | null = null;
   private queue: Promise<void> = Promise.resolve();
   /** Events queued or running. */
   private unfinished = 0;
   private eventCount = 0;
   private expiryTimer: NodeJS.Timeout | undefined;
+  private readonly services: AppServices;
   private readonly onLog: (error: unknown) => void;
   private readonly onError: (event: string, code: TErrorCode) => void;
+  private readonly socketsPerUser: number;
+  private readonly onSessionsLost: Array<(sessionIds: readonly string[]) => Promise<void>> = [];
 
   constructor(
     socket: ChatSocket,
@@ -72,10 +82,13 @@ export class SocketConnection {
     onLog: (error: unknown) => void,
     onError: (event: string, code: TErrorCode) => void = () => {},
     budget: EventBudget = new EventBudget(DEFAULT_EVENTS_PER_10S),
+    socketsPerUser: number = DEFAULT_SOCKETS_PER_USER,
   ) {
     this.socket = socket;
+    this.services = services;
     this.onLog = onLog;
     this.onError = onError;
+    this.socketsPerUser = socketsPerUser;
     this.ready = this.authenticate(services);
     socket.on('disconnect', () => clearTimeout(this.expiryTimer));
     // Every incoming event counts, known or not, before anything is queued for it.
@@ -108,6 +121,9 @@ export class SocketConnection {
     const token =
       (typeof auth?.token === 'string' && auth.token.length > 0 ? auth.token : undefined) ??
       bearerToken(headers.authorization);
+    // A role change announced while the profile is being read is not in it for sure, and the
+    // socket is not in its user's room yet to hear it: it re-reads once it is.
+    const changesBefore = services.auth.changes();
     try {
       const authenticated = await services.auth.authenticate(token);
       const { expiresAt } = authenticated;
@@ -116,13 +132,24 @@ export class SocketConnection {
         origin: linkBaseOf(this.socket, services.origins),
       };
       if (!this.socket.connected) return null;
+      // Counted and joined with no wait in between, so two sockets signing in side by side
+      // cannot both take the last place. Per node: see docs/decisions.md.
+      const open = this.socket.nsp.adapter.rooms.get(userRoom(actor.id))?.size ?? 0;
+      if (open >= this.socketsPerUser) {
+        this.onError('connection', 'RATE_LIMIT_EXCEEDED');
+        this.reject(
+          'RATE_LIMIT_EXCEEDED',
+          `At most ${this.socketsPerUser} open connections per user; close one and try again`,
+        );
+        return null;
+      }
       this.socket.data.userId = actor.id;
       this.socket.data.userName = displayName(actor);
+      this.actor = actor;
       await this.socket.join(userRoom(actor.id));
       if (expiresAt !== undefined) this.armExpiry(expiresAt * 1000);
-      this.socket.emit('authenticated', {
-        user: { id: actor.id, name: displayName(actor), avatar: actor.avatarUrl, role: actor.role },
-      });
+      this.socket.emit('authenticated', { user: socketUser(actor) });
+      if (services.auth.changes() !== changesBefore) this.reassess();
       return actor;
     } catch (error) {
       const chatError = toChatError(error);
@@ -134,8 +161,54 @@ export class SocketConnection {
 
   /** Ends the socket the documented way: `auth_error`, then disconnect. */
   private reject(code: TErrorCode, message: string): void {
+    this.actor = null;
     this.socket.emit('auth_error', { message, code });
     this.socket.disconnect(true);
+  }
+
+  /** Called with the sessions this socket must stop watching after its user's role changed. */
+  onLostSessions(listener: (sessionIds: readonly string[]) => Promise<void>): void {
+    this.onSessionsLost.push(listener);
+  }
+
+  /**
+   * Reads the user's profile again (it changed, or a change may have been missed), after the
+   * events already queued: a deleted profile ends the socket with `auth_error`, as an expired
+   * token does; a changed one is the actor of every later event, sessions the user may no longer
+   * read are left (each told with an `error`), and `authenticated` says who the user is now.
+   */
+  reassess(): void {
+    this.queue = this.queue.then(async () => {
+      const before = (await this.ready) && this.actor;
+      if (!before || !this.socket.connected) return;
+      try {
+        const { actor, unreadable } = await this.services.profileChanges.reassess(before, [
+          ...this.joined,
+        ]);
+        if (!this.socket.connected) return;
+        this.actor = actor;
+        this.socket.data.userName = displayName(actor);
+        for (const listener of this.onSessionsLost) await listener(unreadable);
+        for (const sessionId of unreadable) {
+          const denied = new ChatError('CHAT_ACCESS_DENIED', undefined, {
+            details: [`session_id: ${sessionId} (your role no longer allows reading it)`],
+          });
+          this.socket.emit('error', {
+            code: denied.code,
+            error: denied.message,
+            details: denied.details,
+          });
+        }
+        if (!sameUser(before, actor))
+          this.socket.emit('authenticated', { user: socketUser(actor) });
+      } catch (error) {
+        // A profile that is gone ends the socket. One that could not be read (the database is
+        // away) too: the old role must not outlive its change, and the client signs in again.
+        const chatError = toChatError(error);
+        if (chatError.code === 'INTERNAL_ERROR') this.onLog(error);
+        if (this.socket.connected) this.reject(chatError.code, chatError.message);
+      }
+    });
   }
 
   private armExpiry(expiresAtMs: number): void {
@@ -174,7 +247,7 @@ export class SocketConnection {
         // socket's reads. An event that waited for nothing runs at once.
         if (behind) await new Promise((resolve) => setImmediate(resolve));
         try {
-          const actor = await this.ready;
+          const actor = (await this.ready) && this.actor;
           if (!actor || !this.socket.connected) return;
           let response: TAck<R>;
           try {
@@ -214,6 +287,21 @@ export class SocketConnection {
       });
     });
   }
+}
+
+/** The user as `authenticated` describes them. */
+function socketUser(actor: Actor) {
+  return { id: actor.id, name: displayName(actor), avatar: actor.avatarUrl, role: actor.role };
+}
+
+/** Nothing `authenticated` tells the client changed. */
+function sameUser(a: Actor, b: Actor): boolean {
+  return (
+    a.role === b.role &&
+    a.firstName === b.firstName &&
+    a.lastName === b.lastName &&
+    a.avatarUrl === b.avatarUrl
+  );
 }
 
 /**

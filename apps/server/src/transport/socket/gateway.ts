@@ -24,9 +24,14 @@ export function registerGateway(
      * in-memory adapter has no other node to tell and warns on every `serverSideEmit`.
      */
     clustered: boolean;
+    /**
+     * Has this node's sockets of a user (every socket: undefined) re-read their profile. Every
+     * node hears a change from the database by itself, so this never crosses nodes.
+     */
+    reassess?: (userId: string | undefined) => void;
   } = { endTyping: () => {}, clustered: false },
 ): () => void {
-  const { endTyping, clustered } = options;
+  const { endTyping, clustered, reassess = () => {} } = options;
   /** Some participant has a socket on this node outside the session's room (a session list). */
   const listensElsewhereHere = (participantIds: readonly string[], sessionId: string) => {
     const { rooms } = io.of('/').adapter;
@@ -100,6 +105,8 @@ export function registerGateway(
         status,
       });
     }),
+    bus.subscribe('profile.changed', ({ userId }) => reassess(userId)),
+    bus.subscribe('profiles.missed', () => reassess(undefined)),
   ];
   return () => {
     io.off('typing_ended', endTyping);

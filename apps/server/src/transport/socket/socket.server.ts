@@ -7,9 +7,14 @@ import { Server } from 'socket.io';
 import type { AppServices } from '../../app-services.js';
 import type { EventBus } from '../../bus/bus.js';
 import { registerChatHandlers } from './chat.handlers.js';
-import { DEFAULT_EVENTS_PER_10S, EventBudget, SocketConnection } from './connection.js';
+import {
+  DEFAULT_EVENTS_PER_10S,
+  DEFAULT_SOCKETS_PER_USER,
+  EventBudget,
+  SocketConnection,
+} from './connection.js';
 import { type FanOutLogger, registerGateway } from './gateway.js';
-import { presenceRoom } from './rooms.js';
+import { presenceRoom, userRoom } from './rooms.js';
 import type { ChatServer } from './socket-types.js';
 import { TypingState } from './typing.js';
 
@@ -30,6 +35,8 @@ export interface SocketServerOptions {
   pingTimeoutMs?: number;
   /** Per-connection event budget (see `EventBudget`). */
   eventsPer10s?: number;
+  /** Authenticated sockets one user may hold on this node (`SOCKETS_PER_USER`). */
+  socketsPerUser?: number;
 }
 
 /** Largest frame a client may send; a chat payload is a few KB at most. */
@@ -68,9 +75,16 @@ export function createSocketServer(options: SocketServerOptions): {
     const here = io.of('/').adapter.rooms.get(presenceRoom(sessionId, userId));
     for (const socketId of here ?? []) typingBySocket.get(socketId)?.stop(sessionId);
   };
+  // Each socket's connection, so a profile change can reach the sockets of its user here.
+  const connections = new Map<string, SocketConnection>();
+  const reassess = (userId: string | undefined) => {
+    const ids = userId ? io.of('/').adapter.rooms.get(userRoom(userId)) : connections.keys();
+    for (const socketId of ids ?? []) connections.get(socketId)?.reassess();
+  };
   const stopGateway = registerGateway(io, options.bus, options.logger, {
     endTyping,
     clustered: options.adapterRedis !== undefined,
+    reassess,
   });
   // The adapter's client queues commands while Redis is away; presence lookups must not wait on it.
   const adapterRedis = options.adapterRedis;
@@ -85,10 +99,15 @@ export function createSocketServer(options: SocketServerOptions): {
       (error) => options.log(error, 'socket handler failed'),
       options.onError,
       new EventBudget(options.eventsPer10s ?? DEFAULT_EVENTS_PER_10S),
+      options.socketsPerUser ?? DEFAULT_SOCKETS_PER_USER,
     );
     const typing = new TypingState(io, socket);
     typingBySocket.set(socket.id, typing);
-    socket.on('disconnect', () => typingBySocket.delete(socket.id));
+    connections.set(socket.id, connection);
+    socket.on('disconnect', () => {
+      typingBySocket.delete(socket.id);
+      connections.delete(socket.id);
+    });
     registerChatHandlers(io, connection, typing, options.services, clusterReachable);
   });
 
