@@ -1,4 +1,5 @@
 import { readdir, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { createClamavScanner } from '../src/media/scanner.js';
 import type { Readiness } from '../src/transport/rest/health.routes.js';
 import { eicar, form, pdfDocument, wavOf } from './support/media-fixtures.js';
 import { expectStatus, type MessageListAnswer, upload } from './support/rest.js';
+import { eventually, multipartHead, openConnectionsTo, stalledRequest } from './support/stalled.js';
 import { requiredServiceUrl, startTestApp, type TestApp } from './support/test-app.js';
 
 const clamHost = requiredServiceUrl('CLAMAV_HOST');
@@ -116,6 +118,61 @@ describe('uploads with the scanner on', () => {
     const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json<Readiness>().checks.scanner).toBe('ok');
+  });
+});
+
+describe('an upload that stalls with its scan open', () => {
+  it('is abandoned after UPLOAD_IDLE_TIMEOUT_MS, and its clamd connection is closed with it (it was held open)', async () => {
+    const idleMs = 500;
+    const stalling = await startTestApp(
+      { CLAMAV_HOST: clamHost, CLAMAV_PORT: clamPort, UPLOAD_IDLE_TIMEOUT_MS: String(idleMs) },
+      { database: t.database },
+    );
+    try {
+      await stalling.listen();
+      const port = (stalling.app.server.address() as AddressInfo).port;
+      const clamd = Number(clamPort);
+      const { client, sessionId } = await stalling.factory.bookingChat();
+      const file = Buffer.concat([pdfDocument(), Buffer.alloc(256 * 1024, 0x20)]);
+      const head = multipartHead({
+        path: '/api/chat/files',
+        authorization: client.auth.authorization,
+        boundary: '----stalled-scan',
+        fields: { session_id: sessionId },
+        fileField: 'file',
+        fileName: 'stalled.pdf',
+        fileLength: file.length,
+      });
+      let scanOpen = false;
+      const outcome = await stalledRequest(
+        port,
+        Buffer.concat([head, file.subarray(0, 64 * 1024)]),
+        // The request timeout (120 s) is far away: only the idle watch can close it this soon.
+        idleMs * 10,
+        async () => {
+          scanOpen = await eventually(async () => (await openConnectionsTo(clamd)) === 1, idleMs);
+        },
+      );
+      expect(scanOpen).toBe(true);
+      expect(outcome.closedByServer).toBe(true);
+      expect(await eventually(async () => (await openConnectionsTo(clamd)) === 0, 2_000)).toBe(
+        true,
+      );
+      expect(
+        await eventually(
+          async () => (await readdir(join(stalling.config.dataDir, 'tmp', 'uploads'))).length === 0,
+          2_000,
+        ),
+      ).toBe(true);
+      const list = await stalling.app.inject({
+        method: 'GET',
+        url: `/api/chat/messages?session_id=${sessionId}`,
+        headers: client.auth,
+      });
+      expect(list.json<MessageListAnswer>().data.messages).toEqual([]);
+    } finally {
+      await stalling.close();
+    }
   });
 });
 
