@@ -11,6 +11,7 @@ import {
   storedMessages,
   tokenOf,
 } from './support/chat';
+import { collectCspViolations } from './support/csp';
 
 const ADA = '33333333-3333-4333-8333-333333333333';
 
@@ -67,10 +68,12 @@ describe.sequential('booking chat in a real browser', () => {
   let samia: Page;
   let sessionId = '';
   const pageErrors: string[] = [];
+  const cspViolations: string[] = [];
 
   async function newPage(context: BrowserContext, who: string): Promise<Page> {
     const page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(`${who}: ${error.message}`));
+    await collectCspViolations(page, who, cspViolations);
     return page;
   }
 
@@ -570,7 +573,32 @@ describe.sequential('booking chat in a real browser', () => {
     await phone.close();
   });
 
+  it('Swagger UI at /docs still renders and tries a call under its own policy', async () => {
+    const docs = await browser.newContext({ viewport: { width: 1200, height: 780 } });
+    const page = await newPage(docs, 'docs');
+    await page.goto(`${baseUrl}/docs`);
+    await page.getByText('/api/chat/sessions').first().click();
+    await page.getByRole('button', { name: 'Try it out' }).first().click();
+    await page.getByRole('button', { name: 'Execute' }).first().click();
+    // Anonymous: the call goes out and its refusal is shown.
+    await page
+      .locator('.response .response-col_status')
+      .filter({ hasText: '401' })
+      .first()
+      .waitFor();
+    await docs.close();
+  });
+
   it('ran without page errors', () => {
     expect(pageErrors).toEqual([]);
+  });
+
+  it('ran the whole chat under a strict Content-Security-Policy without a single violation (issue 12)', async () => {
+    const page = await fetch(baseUrl);
+    const policy = page.headers.get('content-security-policy') ?? '';
+    expect(policy).toMatch(/(^|;)\s*script-src 'self'\s*(;|$)/);
+    expect(policy).toMatch(/(^|;)\s*style-src 'self'\s*(;|$)/);
+    expect(policy).toMatch(/(^|;)\s*frame-ancestors 'none'\s*(;|$)/);
+    expect(cspViolations).toEqual([]);
   });
 });
