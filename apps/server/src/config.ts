@@ -15,6 +15,7 @@ const ZEnv = z.object({
   PUBLIC_URL: z.url().optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_LISTEN_URL: z.string().min(1).optional(),
   DATABASE_POOL_SIZE: positiveInt(10),
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(15_000),
   SUPABASE_URL: z.url().optional(),
@@ -67,6 +68,11 @@ export interface Config {
   publicUrl: string | undefined;
   dataDir: string;
   databaseUrl: string | undefined;
+  /**
+   * The listening connection's own URL (role changes reaching open sockets), for a DATABASE_URL
+   * that is a transaction-mode pooler; unset: DATABASE_URL.
+   */
+  databaseListenUrl: string | undefined;
   databasePoolSize: number;
   /** Longest a statement may run (server side); the client gives up 1 s after. */
   databaseStatementTimeoutMs: number;
@@ -182,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: publicUrl ? withoutTrailingSlashes(publicUrl) : undefined,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
+    databaseListenUrl: e.DATABASE_LISTEN_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     auth,

@@ -23,6 +23,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
           url: config.databaseUrl,
           poolSize: config.databasePoolSize,
           statementTimeoutMs: config.databaseStatementTimeoutMs,
+          listenUrl: config.databaseListenUrl,
         }
       : { kind: 'pglite', dataDir: config.dataDir },
   );

@@ -47,6 +47,11 @@ export type DatabaseOptions =
       poolSize: number;
       /** Server-side `statement_timeout`; the client gives up on a silent server 1 s later. */
       statementTimeoutMs?: number;
+      /**
+       * Where the one listening connection goes, when `url` is a transaction-mode pooler (which
+       * accepts a LISTEN and then never delivers a notification): session mode or direct.
+       */
+      listenUrl?: string | undefined;
     }
   /** `dataDir` undefined: in memory (tests). */
   | { kind: 'pglite'; dataDir: string | undefined };
@@ -73,7 +78,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     const db = drizzlePg(pool, { schema }) as unknown as Executor;
-    const listener = createPgListener(options.url);
+    const listener = createPgListener(options.listenUrl ?? options.url);
     return {
       kind: 'postgres',
       db,
