@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { fetchDevUsers } from '../api/http';
-import { useChatSocket } from '../hooks/useChatSocket';
+import { useChatClient } from '../hooks/useChatClient';
 import type { Auth } from '../state/auth';
 import { Avatar } from './Avatar';
 import { ChatView } from './ChatView';
@@ -15,7 +14,7 @@ function sessionFromHash(): string | null {
 
 /** Signed in: the chats on the left, the open chat on the right (one at a time on a phone). */
 export function ChatApp({ auth, onSignOut }: { auth: Auth; onSignOut: (notice?: string) => void }) {
-  const { socket, connection, user, authError } = useChatSocket(auth.token);
+  const { client, connection, user, authError } = useChatClient(auth);
   const [selected, setSelected] = useState<string | null>(sessionFromHash);
   const [devMode, setDevMode] = useState(false);
 
@@ -27,12 +26,12 @@ export function ChatApp({ auth, onSignOut }: { auth: Auth; onSignOut: (notice?: 
 
   useEffect(() => {
     const abort = new AbortController();
-    fetchDevUsers(abort.signal).then(
+    client.rest.devUsers(abort.signal).then(
       (users) => setDevMode(users !== null),
       () => setDevMode(false),
     );
     return () => abort.abort();
-  }, []);
+  }, [client]);
 
   useEffect(() => {
     if (authError) onSignOut(`Signed out: ${authError}`);
@@ -59,9 +58,8 @@ export function ChatApp({ auth, onSignOut }: { auth: Auth; onSignOut: (notice?: 
       </header>
       <div className="panes">
         <SessionList
-          token={auth.token}
+          client={client}
           viewerId={auth.userId}
-          socket={socket}
           selectedId={selected}
           onSelect={select}
           devMode={devMode && user?.role !== 'monitor'}
@@ -71,10 +69,9 @@ export function ChatApp({ auth, onSignOut }: { auth: Auth; onSignOut: (notice?: 
             <ChatView
               key={selected}
               sessionId={selected}
-              token={auth.token}
+              client={client}
               viewerId={auth.userId}
               viewerRole={user?.role ?? null}
-              socket={socket}
               onBack={() => select(null)}
             />
           ) : (

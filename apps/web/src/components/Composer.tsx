@@ -2,6 +2,7 @@ import { MAX_MESSAGE_CHARS } from '@chat/contracts';
 import {
   type ChangeEvent,
   type KeyboardEvent,
+  type RefObject,
   useCallback,
   useEffect,
   useRef,
@@ -17,6 +18,118 @@ const TYPING_REFRESH_MS = 3_000;
 const TYPING_IDLE_MS = 3_000;
 
 /**
+ * Tells the room about typing: a start, refreshed while typing goes on, and a stop when idle (or
+ * when `stop` is called: on send, on blur, on unmount).
+ */
+function useTypingSignal(onTyping: (typing: boolean) => void) {
+  const typingSince = useRef(0);
+  const idleTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  const stop = useCallback(() => {
+    clearTimeout(idleTimer.current);
+    if (typingSince.current === 0) return;
+    typingSince.current = 0;
+    onTyping(false);
+  }, [onTyping]);
+
+  useEffect(() => stop, [stop]);
+
+  const typed = (value: string) => {
+    if (value.trim() === '') {
+      stop();
+      return;
+    }
+    const now = Date.now();
+    if (now - typingSince.current > TYPING_REFRESH_MS) {
+      typingSince.current = now;
+      onTyping(true);
+    }
+    clearTimeout(idleTimer.current);
+    idleTimer.current = setTimeout(stop, TYPING_IDLE_MS);
+  };
+  return { typed, stop };
+}
+
+/** The paperclip: a hidden file input, checked before anything is uploaded. */
+function AttachButton(props: {
+  onAttach: (file: File) => void;
+  onError: (message: string) => void;
+}) {
+  const fileInput = useRef<HTMLInputElement>(null);
+  const onFile = (e: ChangeEvent<HTMLInputElement>) => {
+    const file = e.target.files?.[0];
+    e.target.value = '';
+    if (!file) return;
+    const problem = precheckFile(file);
+    if (problem) props.onError(problem);
+    else props.onAttach(file);
+  };
+  return (
+    <>
+      <input
+        ref={fileInput}
+        type="file"
+        accept={ATTACHABLE_TYPES.join(',')}
+        className="visually-hidden"
+        tabIndex={-1}
+        aria-hidden="true"
+        onChange={onFile}
+        data-testid="file-input"
+      />
+      <button
+        type="button"
+        className="icon-button"
+        aria-label="Attach an image or PDF"
+        title="Attach an image or PDF (up to 10 MB)"
+        onClick={() => fileInput.current?.click()}
+      >
+        <PaperclipIcon />
+      </button>
+    </>
+  );
+}
+
+/** The message text box, growing with its text up to the CSS max-height. */
+function MessageField(props: {
+  field: RefObject<HTMLTextAreaElement | null>;
+  text: string;
+  onChange: (e: ChangeEvent<HTMLTextAreaElement>) => void;
+  onKeyDown: (e: KeyboardEvent<HTMLTextAreaElement>) => void;
+  onBlur: () => void;
+}) {
+  const { field, text } = props;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-measure whenever the text changes.
+  useEffect(() => {
+    const el = field.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${el.scrollHeight}px`;
+  }, [text]);
+  return (
+    <>
+      <label htmlFor="composer-text" className="visually-hidden">
+        Message
+      </label>
+      <textarea
+        id="composer-text"
+        ref={field}
+        className="composer-text"
+        rows={1}
+        value={text}
+        placeholder="Write a message…"
+        onChange={props.onChange}
+        onKeyDown={props.onKeyDown}
+        onBlur={props.onBlur}
+        aria-describedby="composer-hint"
+      />
+      <span id="composer-hint" className="visually-hidden">
+        Enter sends, Shift+Enter starts a new line.
+      </span>
+    </>
+  );
+}
+
+/**
  * Text with Enter to send and Shift+Enter for a new line, an attach button (images, PDFs) and
  * the voice recorder. Tells the room about typing: a start, refreshed while typing, and a stop
  * when idle, on send or when the field loses focus.
@@ -29,47 +142,15 @@ export function Composer(props: {
   onVoiceNote: (note: VoiceNote) => void;
   onError: (message: string) => void;
 }) {
-  const { onTyping } = props;
   const [text, setText] = useState('');
   const [recording, setRecording] = useState(false);
   const field = useRef<HTMLTextAreaElement>(null);
-  const fileInput = useRef<HTMLInputElement>(null);
-  const typingSince = useRef(0);
-  const idleTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const { typed, stop: stopTyping } = useTypingSignal(props.onTyping);
   const disabled = props.disabledReason !== null;
 
-  const stopTyping = useCallback(() => {
-    clearTimeout(idleTimer.current);
-    if (typingSince.current === 0) return;
-    typingSince.current = 0;
-    onTyping(false);
-  }, [onTyping]);
-
-  useEffect(() => stopTyping, [stopTyping]);
-
-  // Grow with the text, up to the CSS max-height.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: re-measure whenever the text changes.
-  useEffect(() => {
-    const el = field.current;
-    if (!el) return;
-    el.style.height = 'auto';
-    el.style.height = `${el.scrollHeight}px`;
-  }, [text]);
-
   const onChange = (e: ChangeEvent<HTMLTextAreaElement>) => {
-    const value = e.target.value;
-    setText(value);
-    if (value.trim() === '') {
-      stopTyping();
-      return;
-    }
-    const now = Date.now();
-    if (now - typingSince.current > TYPING_REFRESH_MS) {
-      typingSince.current = now;
-      onTyping(true);
-    }
-    clearTimeout(idleTimer.current);
-    idleTimer.current = setTimeout(stopTyping, TYPING_IDLE_MS);
+    setText(e.target.value);
+    typed(e.target.value);
   };
 
   const send = () => {
@@ -92,15 +173,6 @@ export function Composer(props: {
     }
   };
 
-  const onFile = (e: ChangeEvent<HTMLInputElement>) => {
-    const file = e.target.files?.[0];
-    e.target.value = '';
-    if (!file) return;
-    const problem = precheckFile(file);
-    if (problem) props.onError(problem);
-    else props.onAttach(file);
-  };
-
   return (
     <div className="composer">
       {props.disabledReason && <p className="composer-disabled muted">{props.disabledReason}</p>}
@@ -108,43 +180,14 @@ export function Composer(props: {
         <div className="composer-row">
           {!recording && (
             <>
-              <input
-                ref={fileInput}
-                type="file"
-                accept={ATTACHABLE_TYPES.join(',')}
-                className="visually-hidden"
-                tabIndex={-1}
-                aria-hidden="true"
-                onChange={onFile}
-                data-testid="file-input"
-              />
-              <button
-                type="button"
-                className="icon-button"
-                aria-label="Attach an image or PDF"
-                title="Attach an image or PDF (up to 10 MB)"
-                onClick={() => fileInput.current?.click()}
-              >
-                <PaperclipIcon />
-              </button>
-              <label htmlFor="composer-text" className="visually-hidden">
-                Message
-              </label>
-              <textarea
-                id="composer-text"
-                ref={field}
-                className="composer-text"
-                rows={1}
-                value={text}
-                placeholder="Write a message…"
+              <AttachButton onAttach={props.onAttach} onError={props.onError} />
+              <MessageField
+                field={field}
+                text={text}
                 onChange={onChange}
                 onKeyDown={onKeyDown}
                 onBlur={stopTyping}
-                aria-describedby="composer-hint"
               />
-              <span id="composer-hint" className="visually-hidden">
-                Enter sends, Shift+Enter starts a new line.
-              </span>
             </>
           )}
           <VoiceRecorder

@@ -1,10 +1,14 @@
+import {
+  isRetryableCode,
+  type PendingItem,
+  type StoredItem,
+  type Tick,
+  type TimelineItem,
+} from '@chat/client';
 import { memo } from 'react';
-import { isRetryableCode } from '../api/errors';
 import { isImageType } from '../lib/files';
 import { formatBytes, formatDuration, formatTime } from '../lib/format';
 import type { Row } from '../state/grouping';
-import type { Tick } from '../state/receipts';
-import type { PendingItem, StoredItem } from '../state/timeline';
 import { Avatar } from './Avatar';
 import { ClockIcon } from './Icons';
 import { ImageMessage } from './ImageMessage';
@@ -166,7 +170,7 @@ export const MessageRow = memo(function MessageRow({
       </p>
     );
   }
-  const { item, own, groupStart, groupEnd } = row;
+  const { item } = row;
   if (
     item.kind === 'stored' &&
     (item.message.type === 'system' || item.message.sender_id === null)
@@ -178,7 +182,30 @@ export const MessageRow = memo(function MessageRow({
       </div>
     );
   }
+  return <MessageItem row={row} actions={actions} />;
+});
 
+type MessageRowData = Extract<Row, { kind: 'message' }>;
+
+/** Time, the voice note's length for screen readers, and the tick of an own message. */
+function MessageMeta(props: { item: TimelineItem; createdAt: string; tick: Tick | null }) {
+  const { item, createdAt, tick } = props;
+  return (
+    <span className="meta">
+      {item.kind === 'stored' &&
+        item.message.type === 'voice' &&
+        typeof item.message.metadata.duration === 'number' && (
+          <span className="visually-hidden">{formatDuration(item.message.metadata.duration)}</span>
+        )}
+      <time dateTime={createdAt}>{formatTime(createdAt)}</time>
+      {tick && <TickMark tick={tick} />}
+    </span>
+  );
+}
+
+/** A message bubble with its sender's avatar, reactions and the reaction picker. */
+function MessageItem({ row, actions }: { row: MessageRowData; actions: RowActions }) {
+  const { item, own, groupStart, groupEnd } = row;
   const senderId = item.kind === 'stored' ? item.message.sender_id : item.senderId;
   const name = own ? 'You' : actions.nameOf(senderId);
   const createdAt = item.kind === 'stored' ? item.message.created_at : item.createdAt;
@@ -218,17 +245,7 @@ export const MessageRow = memo(function MessageRow({
           ) : (
             <PendingContent item={item} actions={actions} />
           )}
-          <span className="meta">
-            {type === 'voice' &&
-              item.kind === 'stored' &&
-              typeof item.message.metadata.duration === 'number' && (
-                <span className="visually-hidden">
-                  {formatDuration(item.message.metadata.duration)}
-                </span>
-              )}
-            <time dateTime={createdAt}>{formatTime(createdAt)}</time>
-            {tick && <TickMark tick={tick} />}
-          </span>
+          <MessageMeta item={item} createdAt={createdAt} tick={tick} />
         </article>
         {item.kind === 'stored' && (
           <ReactionChips
@@ -248,4 +265,4 @@ export const MessageRow = memo(function MessageRow({
       )}
     </div>
   );
-});
+}

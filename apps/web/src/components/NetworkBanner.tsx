@@ -1,5 +1,5 @@
+import type { ConnectionState } from '@chat/client';
 import { useEffect, useRef, useState } from 'react';
-import type { ConnectionState } from '../hooks/useChatSocket';
 
 /**
  * A banner while the live connection is down (after it was up once: the first connection is not

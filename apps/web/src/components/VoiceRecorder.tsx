@@ -24,21 +24,56 @@ interface Session {
 }
 
 /**
- * Records a voice note with MediaRecorder: a timer, a 60-second cap (the recording stops and
- * waits to be sent or discarded), cancel, send. The file is named by the container the browser
- * really recorded (WebM in Chromium, Ogg in Firefox).
+ * Opens the microphone and starts recording (Opus in WebM where supported, else Ogg); `tick`
+ * hears the seconds recorded every 250 ms.
  */
-export function VoiceRecorder(props: {
-  disabled: boolean;
-  onSend: (note: VoiceNote) => void;
-  onError: (message: string) => void;
-  onActiveChange: (active: boolean) => void;
-}) {
-  const { onSend, onError, onActiveChange } = props;
-  const [state, setState] = useState<RecorderState>({ phase: 'idle' });
-  const session = useRef<Session | null>(null);
+async function openRecorder(tick: (elapsed: number) => void): Promise<Session> {
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  let timer: ReturnType<typeof setInterval> | undefined;
+  try {
+    const mimeType = pickRecordingType((t) => MediaRecorder.isTypeSupported(t));
+    const recorder = new MediaRecorder(stream, mimeType ? { mimeType } : undefined);
+    const chunks: Blob[] = [];
+    recorder.addEventListener('dataavailable', (e) => {
+      if (e.data.size > 0) chunks.push(e.data);
+    });
+    const startedAt = performance.now();
+    timer = setInterval(() => tick((performance.now() - startedAt) / 1000), 250);
+    recorder.start(250);
+    return { recorder, stream, chunks, startedAt, timer };
+  } catch (error) {
+    // The microphone was opened: close it again.
+    clearInterval(timer);
+    for (const track of stream.getTracks()) track.stop();
+    throw error;
+  }
+}
 
-  useEffect(() => onActiveChange(state.phase !== 'idle'), [state.phase, onActiveChange]);
+/** Stops a recording and resolves with all of it, named by the container really recorded. */
+function stopRecording(current: Session, release: () => void): Promise<VoiceNote> {
+  const duration = (performance.now() - current.startedAt) / 1000;
+  return new Promise((resolve) => {
+    const done = () => {
+      const type = current.recorder.mimeType || current.chunks[0]?.type || 'audio/webm';
+      const blob = new Blob(current.chunks, { type });
+      release();
+      resolve({
+        blob,
+        fileName: voiceNoteFileName(type),
+        duration: Math.min(duration, MAX_RECORDING_SECONDS),
+      });
+    };
+    if (current.recorder.state === 'inactive') done();
+    else {
+      current.recorder.addEventListener('stop', done, { once: true });
+      current.recorder.stop();
+    }
+  });
+}
+
+/** The recording in progress: released (microphone off) when done and on unmount. */
+function useRecordingSession() {
+  const session = useRef<Session | null>(null);
 
   const release = useCallback(() => {
     const current = session.current;
@@ -52,24 +87,7 @@ export function VoiceRecorder(props: {
   const finish = useCallback((): Promise<VoiceNote | null> => {
     const current = session.current;
     if (!current) return Promise.resolve(null);
-    const duration = (performance.now() - current.startedAt) / 1000;
-    return new Promise((resolve) => {
-      const done = () => {
-        const type = current.recorder.mimeType || current.chunks[0]?.type || 'audio/webm';
-        const blob = new Blob(current.chunks, { type });
-        release();
-        resolve({
-          blob,
-          fileName: voiceNoteFileName(type),
-          duration: Math.min(duration, MAX_RECORDING_SECONDS),
-        });
-      };
-      if (current.recorder.state === 'inactive') done();
-      else {
-        current.recorder.addEventListener('stop', done, { once: true });
-        current.recorder.stop();
-      }
-    });
+    return stopRecording(current, release);
   }, [release]);
 
   useEffect(
@@ -80,6 +98,25 @@ export function VoiceRecorder(props: {
     },
     [release],
   );
+  return { session, release, finish };
+}
+
+/**
+ * Records a voice note with MediaRecorder: a timer, a 60-second cap (the recording stops and
+ * waits to be sent or discarded), cancel, send. The file is named by the container the browser
+ * really recorded (WebM in Chromium, Ogg in Firefox).
+ */
+export function VoiceRecorder(props: {
+  disabled: boolean;
+  onSend: (note: VoiceNote) => void;
+  onError: (message: string) => void;
+  onActiveChange: (active: boolean) => void;
+}) {
+  const { onSend, onError, onActiveChange } = props;
+  const [state, setState] = useState<RecorderState>({ phase: 'idle' });
+  const { session, release, finish } = useRecordingSession();
+
+  useEffect(() => onActiveChange(state.phase !== 'idle'), [state.phase, onActiveChange]);
 
   const start = async () => {
     if (typeof MediaRecorder === 'undefined' || !navigator.mediaDevices?.getUserMedia) {
@@ -88,16 +125,7 @@ export function VoiceRecorder(props: {
     }
     setState({ phase: 'starting' });
     try {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      const mimeType = pickRecordingType((t) => MediaRecorder.isTypeSupported(t));
-      const recorder = new MediaRecorder(stream, mimeType ? { mimeType } : undefined);
-      const chunks: Blob[] = [];
-      recorder.addEventListener('dataavailable', (e) => {
-        if (e.data.size > 0) chunks.push(e.data);
-      });
-      const startedAt = performance.now();
-      const timer = setInterval(() => {
-        const elapsed = (performance.now() - startedAt) / 1000;
+      session.current = await openRecorder((elapsed) => {
         if (elapsed >= MAX_RECORDING_SECONDS) {
           void finish().then((note) =>
             setState(note ? { phase: 'capped', note } : { phase: 'idle' }),
@@ -105,9 +133,7 @@ export function VoiceRecorder(props: {
           return;
         }
         setState({ phase: 'recording', elapsed });
-      }, 250);
-      session.current = { recorder, stream, chunks, startedAt, timer };
-      recorder.start(250);
+      });
       setState({ phase: 'recording', elapsed: 0 });
     } catch (error) {
       release();
@@ -148,20 +174,37 @@ export function VoiceRecorder(props: {
     );
   }
 
-  const elapsed = state.phase === 'recording' ? state.elapsed : state.note.duration;
+  return (
+    <RecordingPanel
+      recording={state.phase === 'recording'}
+      elapsed={state.phase === 'recording' ? state.elapsed : state.note.duration}
+      onCancel={() => void cancel()}
+      onSend={() => void send()}
+    />
+  );
+}
+
+/** The timer while recording (or once capped), with cancel (discard) and send. */
+function RecordingPanel(props: {
+  recording: boolean;
+  elapsed: number;
+  onCancel: () => void;
+  onSend: () => void;
+}) {
+  const { recording } = props;
   return (
     <div className="recorder" data-testid="recorder">
-      <span className={`rec-dot${state.phase === 'recording' ? ' live' : ''}`} aria-hidden="true" />
+      <span className={`rec-dot${recording ? ' live' : ''}`} aria-hidden="true" />
       <span className="rec-time" role="timer" aria-label="Recording time">
-        {formatDuration(Math.floor(elapsed))} / {formatDuration(MAX_RECORDING_SECONDS)}
+        {formatDuration(Math.floor(props.elapsed))} / {formatDuration(MAX_RECORDING_SECONDS)}
       </span>
       <span className="muted small rec-state">
-        {state.phase === 'recording' ? 'Recording…' : 'Limit reached: send or discard'}
+        {recording ? 'Recording…' : 'Limit reached: send or discard'}
       </span>
-      <button type="button" className="secondary" onClick={() => void cancel()}>
-        {state.phase === 'recording' ? 'Cancel' : 'Discard'}
+      <button type="button" className="secondary" onClick={props.onCancel}>
+        {recording ? 'Cancel' : 'Discard'}
       </button>
-      <button type="button" className="primary" onClick={() => void send()}>
+      <button type="button" className="primary" onClick={props.onSend}>
         Send voice note
       </button>
     </div>

@@ -52,24 +52,3 @@ export function readTokenClaims(token: string): { sub: string; exp?: number | un
     return null;
   }
 }
-
-/** `auth_error` codes that mean "not now" (the server or its database is busy), not "not you". */
-const TRY_AGAIN_CODES: ReadonlySet<string> = new Set([
-  'SERVICE_UNAVAILABLE',
-  'RATE_LIMIT_EXCEEDED',
-]);
-
-/**
- * After the socket's sign-in was refused: how long to wait before connecting again, or null
- * when the refusal is final (a bad or expired token). Exponential from 1 s to 30 s, with the
- * upper half jittered so a restarted server is not met by every tab at once.
- */
-export function authRetryDelayMs(
-  code: string | undefined,
-  attempt: number,
-  random: () => number = Math.random,
-): number | null {
-  if (code === undefined || !TRY_AGAIN_CODES.has(code)) return null;
-  const ceiling = Math.min(30_000, 1_000 * 2 ** Math.max(0, attempt));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}

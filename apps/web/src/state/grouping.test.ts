@@ -1,7 +1,7 @@
+import { toStored } from '@chat/client';
 import { describe, expect, it } from 'vitest';
 import { message, SAMIA, SARAH } from '../test/factories';
 import { buildRows, nextFirstItemIndex, type Row } from './grouping';
-import { toStored } from './timeline';
 
 const at = (iso: string) => ({ created_at: iso });
 const fromSamia = { sender_id: SAMIA };

@@ -1,4 +1,4 @@
-import type { TimelineItem } from './timeline';
+import type { TimelineItem } from '@chat/client';
 
 /** Consecutive messages of one sender closer than this share one group (one name, one avatar). */
 export const GROUP_GAP_MS = 5 * 60 * 1000;

@@ -26,11 +26,3 @@ export function sessionTitle(
     service,
   };
 }
-
-/** Newest activity first (the last message, else when the session was made). */
-export function sortByActivity<
-  T extends Pick<TChatSessionSummary, 'last_message_at' | 'created_at'>,
->(sessions: readonly T[]): T[] {
-  const at = (s: T) => Date.parse(s.last_message_at ?? s.created_at) || 0;
-  return [...sessions].sort((a, b) => at(b) - at(a));
-}
