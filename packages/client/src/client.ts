@@ -231,7 +231,8 @@ export class ChatClient extends Store<ClientState> implements RoomHost {
     Promise.resolve()
       .then(token)
       .then((fresh) => {
-        if (fresh === this.#handshakeToken || this.#socket !== socket) return final();
+        if (this.#socket !== socket) return; // closed meanwhile
+        if (fresh === this.#handshakeToken) return final();
         this.#update({ connection: 'connecting' });
         this.#reconnectIn(socket, 0);
       }, final);

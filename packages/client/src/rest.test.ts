@@ -1,6 +1,6 @@
 import { ZDevUsersResponse } from '@chat/contracts';
 import { describe, expect, it } from 'vitest';
-import { describeError, errorFromResponse, isRetryable } from './errors.js';
+import { describeError, errorFromResponse, isRetryable, toFailure } from './errors.js';
 import { createRestClient, parseEnvelope, pathFor, xhrUpload } from './rest.js';
 import { message, SESSION } from './test/factories.js';
 import { fakeFetch, ok, refused } from './test/fakes.js';
@@ -65,6 +65,13 @@ describe('errors', () => {
 
   it('treats an answer that is not an envelope as a bad response', () => {
     expect(errorFromResponse(502, '<html>', null).code).toBe('BAD_RESPONSE');
+  });
+
+  it('anything thrown that is no API error fails as BAD_RESPONSE with its own text', () => {
+    expect(toFailure(new Error('Unexpected token <'), describeError)).toEqual({
+      code: 'BAD_RESPONSE',
+      message: 'Unexpected token <',
+    });
   });
 });
 
