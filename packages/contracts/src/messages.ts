@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { queryInt, queryLimit, unstorableText, ZId, ZMetadata, ZTimestamp } from './common.js';
+import {
+  queryInt,
+  queryLimit,
+  unstorableText,
+  ZId,
+  ZMetadata,
+  ZProfile,
+  ZTimestamp,
+} from './common.js';
 
 export const MESSAGE_TYPES = ['text', 'voice', 'image', 'file', 'system'] as const;
 export const ZMessageType = z.enum(MESSAGE_TYPES);
@@ -85,18 +93,14 @@ export function fullyQualifiedEmoji(value: string): string {
   return qualified;
 }
 
-export const ZSenderProfile = z.object({
-  id: ZId,
-  first_name: z.string().nullable(),
-  last_name: z.string().nullable(),
-  avatar_url: z.string().nullable(),
-});
+/** A message's sender as shown on it: the profile without the role. */
+export const ZSenderProfile = ZProfile.omit({ role: true });
 
 export const ZMessageReaction = z.object({
   user_id: ZId,
   reaction: z.string(),
   created_at: ZTimestamp,
-  profiles: z.object({ first_name: z.string().nullable(), last_name: z.string().nullable() }),
+  profiles: ZProfile.pick({ first_name: true, last_name: true }),
 });
 export type TMessageReaction = z.infer<typeof ZMessageReaction>;
 
@@ -158,8 +162,16 @@ export const ZSendMessageRequest = z.object({
 export type TSendMessageRequest = z.input<typeof ZSendMessageRequest>;
 export type TSendMessageInput = z.output<typeof ZSendMessageRequest>;
 
+/**
+ * What sending did: `created: false` when the client id was already stored (a retry). tRPC
+ * answers it as is; REST answers the message, with 201 or 200.
+ */
+export const ZSendMessageResult = z.object({ message: ZChatMessage, created: z.boolean() });
+export type TSendMessageResult = z.infer<typeof ZSendMessageResult>;
+
 export const ZMessageIdParams = z.object({ id: ZId });
 
+/** A read cursor moved: REST's and tRPC's answer, and the `messages_read` event. */
 export const ZMarkReadResponse = z.object({
   session_id: ZId,
   user_id: ZId,
@@ -171,6 +183,7 @@ export type TMarkReadResponse = z.infer<typeof ZMarkReadResponse>;
 export const ZAddReactionRequest = z.object({ reaction: ZReaction });
 export const ZReactionParams = z.object({ id: ZId, reaction: ZReaction });
 
+/** A reaction added or removed, with the message's reactions after it. */
 export const ZReactionChange = z.object({
   message_id: ZId,
   session_id: ZId,

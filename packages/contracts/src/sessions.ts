@@ -8,7 +8,7 @@ import {
   ZProfile,
   ZTimestamp,
 } from './common.js';
-import { ZMessageType } from './messages.js';
+import { ZChatMessage } from './messages.js';
 
 export const ZSessionType = z.enum(['booking', 'support', 'general']);
 export const ZSessionStatus = z.enum(['active', 'closed', 'archived']);
@@ -26,13 +26,13 @@ export const ZBookingEmbed = z.object({
 });
 
 /** The newest message of a session, for session lists. */
-export const ZLastMessage = z.object({
-  id: ZId,
-  seq: z.number().int(),
-  sender_id: ZId.nullable(),
-  type: ZMessageType,
-  content: z.string().nullable(),
-  created_at: ZTimestamp,
+export const ZLastMessage = ZChatMessage.pick({
+  id: true,
+  seq: true,
+  sender_id: true,
+  type: true,
+  content: true,
+  created_at: true,
 });
 
 export const ZChatSessionSummary = z.object({
@@ -110,6 +110,13 @@ export const ZCreateSessionRequest = z
     }
   });
 export type TCreateSessionRequest = z.input<typeof ZCreateSessionRequest>;
+
+/**
+ * What creating did: `created: false` when the booking already had its session. tRPC answers it
+ * as is; REST answers the session, with 201 or 200.
+ */
+export const ZCreateSessionResult = z.object({ session: ZChatSessionDetail, created: z.boolean() });
+export type TCreateSessionResult = z.infer<typeof ZCreateSessionResult>;
 
 export const ZSessionIdParams = z.object({ id: ZId });
 

@@ -3,10 +3,11 @@ import { ZId, ZProfileRole, ZTimestamp } from './common.js';
 import { ERROR_CODES, type TErrorCode } from './errors.js';
 import {
   ZChatMessage,
+  ZMarkReadResponse,
   ZMessageContent,
   ZMessageType,
   ZReaction,
-  ZReactionSummary,
+  ZReactionChange,
 } from './messages.js';
 import { ZSessionStatus } from './sessions.js';
 
@@ -83,51 +84,56 @@ export const ZChatJoined = z.object({
 
 export const ZPresence = z.object({ user_id: ZId, user_name: z.string(), session_id: ZId });
 
-export const ZMessageSent = z.object({
-  message_id: ZId,
-  session_id: ZId,
-  seq: z.number().int(),
-  created_at: ZTimestamp,
+/**
+ * A message's fields with its id as events name it, `message_id`, to pick event payloads from.
+ * `pick` writes the fields in the order its mask lists them, which is the order on the wire.
+ */
+const ZMessageEventFields = ZChatMessage.extend({ message_id: ZChatMessage.shape.id });
+
+export const ZMessageSent = ZMessageEventFields.pick({
+  message_id: true,
+  session_id: true,
+  seq: true,
+  created_at: true,
 });
 
-export const ZUserTyping = z.object({
-  user_id: ZId,
-  user_name: z.string(),
-  is_typing: z.boolean(),
-  session_id: ZId,
+export const ZUserTyping = ZPresence.extend({ is_typing: z.boolean() }).pick({
+  user_id: true,
+  user_name: true,
+  is_typing: true,
+  session_id: true,
 });
 
-export const ZMessageReactionUpdate = z.object({
-  message_id: ZId,
-  session_id: ZId,
-  user_id: ZId,
-  user_name: z.string(),
-  reaction: z.string(),
-  action: z.enum(['added', 'removed']),
-  reactions: ZReactionSummary,
+/** `message_reaction_update`: REST's reaction change without the full list, with who reacted. */
+export const ZMessageReactionUpdate = ZReactionChange.extend({
+  user_name: ZPresence.shape.user_name,
+}).pick({
+  message_id: true,
+  session_id: true,
+  user_id: true,
+  user_name: true,
+  reaction: true,
+  action: true,
+  reactions: true,
 });
 
-export const ZMessagesRead = z.object({
-  session_id: ZId,
-  user_id: ZId,
-  last_read_seq: z.number().int(),
-  read_at: ZTimestamp,
-});
+/** `messages_read`: the same receipt `PUT /api/chat/messages/:id/read` answers. */
+export const ZMessagesRead = ZMarkReadResponse;
 
 /**
  * A new message in one of the user's sessions, sent to each of their sockets that has not joined
  * that session (those get `new_message`): session lists, badges, other devices.
  */
-export const ZChatActivity = z.object({
-  session_id: ZId,
-  message_id: ZId,
-  seq: z.number().int(),
-  sender_id: ZId.nullable(),
-  type: ZMessageType,
-  created_at: ZTimestamp,
+export const ZChatActivity = ZMessageEventFields.pick({
+  session_id: true,
+  message_id: true,
+  seq: true,
+  sender_id: true,
+  type: true,
+  created_at: true,
 });
 
-export const ZMessageDeleted = z.object({ session_id: ZId, message_id: ZId });
+export const ZMessageDeleted = ZMessageEventFields.pick({ session_id: true, message_id: true });
 export const ZSessionUpdated = z.object({ session_id: ZId, status: ZSessionStatus });
 
 export const ZSocketError = z.object({

@@ -7,8 +7,8 @@ import {
   ZMessageIdParams,
   ZReactionChange,
   ZSendMessageRequest,
+  ZSendMessageResult,
 } from '@chat/contracts';
-import { z } from 'zod';
 import { authedProcedure, router } from './trpc.js';
 
 export const messagesRouter = router({
@@ -20,7 +20,7 @@ export const messagesRouter = router({
   /** `created: false` when the client id was already stored (a retry). */
   send: authedProcedure
     .input(ZSendMessageRequest)
-    .output(z.object({ message: ZChatMessage, created: z.boolean() }))
+    .output(ZSendMessageResult)
     .mutation(({ ctx, input }) => ctx.services.messages.send(ctx.actor, input, 'trpc')),
 
   markRead: authedProcedure

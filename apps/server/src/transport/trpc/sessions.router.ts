@@ -1,12 +1,12 @@
 import {
   ZChatSessionDetail,
   ZCreateSessionRequest,
+  ZCreateSessionResult,
   ZListSessionsRequest,
   ZListSessionsResponse,
   ZSessionIdParams,
   ZUpdateSessionRequest,
 } from '@chat/contracts';
-import { z } from 'zod';
 import { authedProcedure, router } from './trpc.js';
 
 export const sessionsRouter = router({
@@ -23,7 +23,7 @@ export const sessionsRouter = router({
   /** `created: false` when the booking already had its session. */
   create: authedProcedure
     .input(ZCreateSessionRequest)
-    .output(z.object({ session: ZChatSessionDetail, created: z.boolean() }))
+    .output(ZCreateSessionResult)
     .mutation(({ ctx, input }) => ctx.services.sessions.create(ctx.actor, input)),
 
   updateStatus: authedProcedure
