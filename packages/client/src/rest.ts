@@ -1,5 +1,6 @@
 import {
   API_PATHS,
+  MULTIPART_FIELDS,
   successEnvelope,
   type TChatMessage,
   type TChatSessionDetail,
@@ -257,11 +258,17 @@ export function createRestClient(options: RestClientOptions = {}) {
     const form = new FormData();
     // The message id is made by the caller: sending the same upload again (its answer was lost)
     // stores nothing twice; the server answers with the stored message.
-    if (fields.id !== undefined) form.append('id', fields.id);
-    form.append('session_id', fields.session_id);
-    if (fields.duration !== undefined) form.append('duration', fields.duration.toFixed(2));
-    if (fields.caption) form.append('caption', fields.caption);
-    form.append(kind === 'voice' ? 'voice_note' : 'file', file, fileName);
+    if (fields.id !== undefined) form.append(MULTIPART_FIELDS.id, fields.id);
+    form.append(MULTIPART_FIELDS.sessionId, fields.session_id);
+    if (fields.duration !== undefined) {
+      form.append(MULTIPART_FIELDS.duration, fields.duration.toFixed(2));
+    }
+    if (fields.caption) form.append(MULTIPART_FIELDS.caption, fields.caption);
+    form.append(
+      kind === 'voice' ? MULTIPART_FIELDS.voiceNote : MULTIPART_FIELDS.file,
+      file,
+      fileName,
+    );
     const url = `${baseUrl}${kind === 'voice' ? API_PATHS.voiceNotes : API_PATHS.files}`;
 
     let abort = () => {};

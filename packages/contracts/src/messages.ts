@@ -195,6 +195,24 @@ export const ZReactionChange = z.object({
 });
 export type TReactionChange = z.infer<typeof ZReactionChange>;
 
+/**
+ * The multipart field names of the two uploads, spelled once: the server reads these parts and
+ * clients send them. `id` and `session_id` go before the file part, so access is checked and a
+ * retry answered before the file's bytes are read.
+ */
+export const MULTIPART_FIELDS = {
+  /** The file part of `POST /api/chat/voice-notes`. */
+  voiceNote: 'voice_note',
+  /** The file part of `POST /api/chat/files`. */
+  file: 'file',
+  id: 'id',
+  sessionId: 'session_id',
+  duration: 'duration',
+  caption: 'caption',
+} as const;
+
+const F = MULTIPART_FIELDS;
+
 /** Multipart fields of `POST /api/chat/voice-notes` (the file part is `voice_note`). */
 export const ZVoiceNoteFields = z.object({
   /**
@@ -202,11 +220,12 @@ export const ZVoiceNoteFields = z.object({
    * was lost) answers 200 with the stored message and stores nothing twice, also out of budget
    * when the field comes before the file part (send `id` and `session_id` first).
    */
-  id: ZId.optional(),
-  session_id: ZId,
+  [F.id]: ZId.optional(),
+  [F.sessionId]: ZId,
   /** Seconds, as the client measured; a hint only, the server reads the audio. */
-  duration: z.coerce.number().min(0).max(3600).optional(),
+  [F.duration]: z.coerce.number().min(0).max(3600).optional(),
 });
+export type TVoiceNoteFields = z.output<typeof ZVoiceNoteFields>;
 
 /** Multipart fields of `POST /api/chat/files` (the file part is `file`). */
 export const ZFileUploadFields = z.object({
@@ -214,11 +233,12 @@ export const ZFileUploadFields = z.object({
    * Client-made message id (optional): a retry with the same id answers 200 and stores nothing
    * (also out of budget when the field comes before the file part).
    */
-  id: ZId.optional(),
-  session_id: ZId,
+  [F.id]: ZId.optional(),
+  [F.sessionId]: ZId,
   /** Shown as the message's content; held to the same rules as a text message's. */
-  caption: ZCaption.optional(),
+  [F.caption]: ZCaption.optional(),
 });
+export type TFileUploadFields = z.output<typeof ZFileUploadFields>;
 
 export const AUDIO_FORMATS = ['mp3', 'wav', 'ogg', 'webm'] as const;
 
