@@ -11,7 +11,7 @@ import { eventually, messageWithText, screenshot, signInAs, storedMessages } fro
  */
 const COUNT = Number(process.env.E2E_LONG_HISTORY ?? 2_000);
 const SENDERS = 8;
-/** The client's page size (useChatSession's PAGE_SIZE). */
+/** The client's page size (PAGE_SIZE in the SDK's room.ts). */
 const PAGE = 50;
 
 /**

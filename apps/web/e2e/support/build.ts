@@ -42,6 +42,7 @@ export function ensureBuilt(): void {
     newestMtime(resolve(WEB_DIR, 'index.html')),
     newestMtime(resolve(WEB_DIR, 'vite.config.ts')),
     newestMtime(resolve(REPO_ROOT, 'packages/contracts/src')),
+    newestMtime(resolve(REPO_ROOT, 'packages/client/src')),
   );
   if (builtAt === 0 || sourcesAt > builtAt) run(['--filter', '@chat/web', 'run', 'build']);
 }
