@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { type BuiltApp, buildApp } from '../../src/app.js';
 import { signUserToken } from '../../src/auth/token-verifier.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -92,6 +93,43 @@ export async function startTestApp(
       if (ownsDatabase) await database.close();
     },
   };
+}
+
+/** A suite's app, started by `useTestApp`: the `TestApp` and the URL it listens on. */
+export interface SuiteApp extends TestApp {
+  baseUrl: string;
+}
+
+export interface UseTestAppOptions {
+  /** Another suite app whose database this one uses (other settings, same data). */
+  sharesDatabaseWith?: SuiteApp;
+  /** Sockets the suite opens: disconnected before the app closes. */
+  sockets?: Array<{ disconnect(): unknown }>;
+}
+
+/**
+ * A suite's app: `beforeAll` starts it with `env` and listens on a loopback port, `afterAll`
+ * disconnects the suite's sockets and closes it. The returned object is filled in when the app
+ * has started, so read it inside tests and hooks (the suite's own `beforeAll`, registered after
+ * this call, runs after the start). Vitest runs `afterAll` hooks last-registered first: an app
+ * that shares another's database, registered after it, closes before it.
+ */
+export function useTestApp(
+  env: Record<string, string> = {},
+  options: UseTestAppOptions = {},
+): SuiteApp {
+  const suiteApp = {} as SuiteApp;
+  beforeAll(async () => {
+    const database = options.sharesDatabaseWith?.database;
+    const started = await startTestApp(env, database ? { database } : {});
+    Object.assign(suiteApp, started);
+    suiteApp.baseUrl = await started.listen();
+  });
+  afterAll(async () => {
+    for (const socket of options.sockets ?? []) socket.disconnect();
+    await suiteApp.close?.();
+  });
+  return suiteApp;
 }
 
 export interface TestUser extends ProfileRow {
