@@ -12,6 +12,8 @@ const serviceSuites: Array<{ pattern: string; variables: string[] }> = [
   { pattern: 'test/**/*.redis.test.ts', variables: ['REDIS_URL'] },
   // Several server processes share one database: PGlite is in-process, so PostgreSQL it is.
   { pattern: 'test/**/*.multinode.test.ts', variables: ['REDIS_URL', 'DATABASE_URL'] },
+  // What only PostgreSQL itself has (a connection of its own to cut, LISTEN elsewhere).
+  { pattern: 'test/**/*.postgres.test.ts', variables: ['DATABASE_URL'] },
   { pattern: 'test/**/*.clamav.test.ts', variables: ['CLAMAV_HOST'] },
 ];
 /** A real Supabase project cannot be reached from CI (no network): run when configured only. */
