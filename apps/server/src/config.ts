@@ -1,3 +1,4 @@
+import { issueDetails } from '@chat/contracts';
 import { z } from 'zod';
 
 const booleanFlag = z
@@ -133,7 +134,7 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = ZEnv.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    const problems = issueDetails(parsed.error.issues);
     throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
   }
   const e = parsed.data;

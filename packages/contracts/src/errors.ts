@@ -40,6 +40,27 @@ export type TErrorCode = keyof typeof ERROR_DEFINITIONS;
 
 export const ERROR_CODES = Object.keys(ERROR_DEFINITIONS) as [TErrorCode, ...TErrorCode[]];
 
-export function httpStatusFor(code: TErrorCode): number {
+/** Every HTTP status the table answers with (a transport maps each to its own error code). */
+export type TErrorStatus = (typeof ERROR_DEFINITIONS)[TErrorCode]['status'];
+
+export function httpStatusFor(code: TErrorCode): TErrorStatus {
   return ERROR_DEFINITIONS[code].status;
+}
+
+/** One problem zod found in a value (`ZodError.issues`): where it is, and what is wrong. */
+export interface TValidationIssue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/**
+ * The `details` of a `VALIDATION_ERROR`, one `path: problem` line per issue, written the same on
+ * every way in. `whole` names a problem with the value as a whole, whose path is empty (`input`,
+ * `payload`).
+ */
+export function issueDetails(
+  issues: readonly TValidationIssue[],
+  { whole = '' }: { whole?: string } = {},
+): string[] {
+  return issues.map((issue) => `${issue.path.map(String).join('.') || whole}: ${issue.message}`);
 }

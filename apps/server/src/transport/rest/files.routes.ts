@@ -23,9 +23,6 @@ const security = [{ bearerAuth: [] }];
 const uploadResponses = {
   200: successEnvelope(ZChatMessage),
   201: successEnvelope(ZChatMessage),
-  413: errorResponses[400],
-  415: errorResponses[400],
-  422: errorResponses[400],
   ...errorResponses,
 };
 

@@ -2,23 +2,21 @@ import {
   ERROR_DEFINITIONS,
   type TErrorCode,
   type TErrorEnvelope,
+  type TErrorStatus,
   ZErrorEnvelope,
 } from '@chat/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ChatError, isChatError } from '../../errors.js';
 
-/** Error responses every route may give, for the OpenAPI document and response serialisation. */
-export const errorResponses = {
-  400: ZErrorEnvelope,
-  401: ZErrorEnvelope,
-  403: ZErrorEnvelope,
-  404: ZErrorEnvelope,
-  409: ZErrorEnvelope,
-  429: ZErrorEnvelope,
-  500: ZErrorEnvelope,
-  503: ZErrorEnvelope,
-} as const;
+/**
+ * The envelope under every status of the error table, for response serialisation: any route may
+ * answer any of them (a node draining, a database away). Which codes each operation documents is
+ * the OpenAPI plugin's (`transport/docs/openapi.plugin.ts`).
+ */
+export const errorResponses = Object.fromEntries(
+  Object.values(ERROR_DEFINITIONS).map(({ status }) => [status, ZErrorEnvelope]),
+) as Record<TErrorStatus, typeof ZErrorEnvelope>;
 
 export function sendError(reply: FastifyReply, error: ChatError): FastifyReply {
   const body: TErrorEnvelope = {

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { MAX_MESSAGE_CHARS, MAX_UPLOAD_BYTES, ZId } from '@chat/contracts';
+import { issueDetails, MAX_MESSAGE_CHARS, MAX_UPLOAD_BYTES, ZId } from '@chat/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ChatError } from '../../errors.js';
@@ -180,7 +180,7 @@ function parseFields<S extends z.ZodType>(schema: S, fields: Record<string, stri
   const parsed = schema.safeParse(fields);
   if (!parsed.success) {
     throw new ChatError('VALIDATION_ERROR', undefined, {
-      details: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      details: issueDetails(parsed.error.issues),
     });
   }
   return parsed.data;

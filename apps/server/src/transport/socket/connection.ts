@@ -1,4 +1,4 @@
-import type { TAck, TAckCallback, TErrorCode } from '@chat/contracts';
+import { issueDetails, type TAck, type TAckCallback, type TErrorCode } from '@chat/contracts';
 import type { z } from 'zod';
 import type { AppServices } from '../../app-services.js';
 import { bearerToken } from '../../auth/auth.service.js';
@@ -254,9 +254,7 @@ export class SocketConnection {
             const parsed = schema.safeParse(raw);
             if (!parsed.success) {
               throw new ChatError('VALIDATION_ERROR', undefined, {
-                details: parsed.error.issues.map(
-                  (i) => `${i.path.join('.') || 'payload'}: ${i.message}`,
-                ),
+                details: issueDetails(parsed.error.issues, { whole: 'payload' }),
               });
             }
             // Each event is its own request: its id follows it into the fan-out logs.
