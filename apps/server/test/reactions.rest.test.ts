@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectError, type MessageListAnswer, type ReactionAnswer, rest } from './support/rest.js';
-import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import { type TestUser, useTestApp } from './support/test-app.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const add = (user: TestUser, messageId: string, reaction: string) =>
   rest(t.app, user).post(`/api/chat/messages/${messageId}/reactions`, { reaction });
