@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ZChatSessionSummary } from '@chat/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectError, rest, type SessionAnswer, type SessionListAnswer } from './support/rest.js';
-import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import { type TestUser, useTestApp } from './support/test-app.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 const sorted = (ids: string[]) => [...ids].sort();
 
