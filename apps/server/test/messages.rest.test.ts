@@ -10,15 +10,9 @@ import {
   type SessionAnswer,
   type SessionListAnswer,
 } from './support/rest.js';
-import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import { startTestApp, type TestApp, type TestUser, useTestApp } from './support/test-app.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 async function list(user: TestUser, query: string) {
   const response = await rest(t.app, user).get(`/api/chat/messages?${query}`);
