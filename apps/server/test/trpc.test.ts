@@ -1,26 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { AppRouter } from '../src/transport/trpc/app.router.js';
 import { type MessageListAnswer, rest } from './support/rest.js';
-import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import { type TestUser, useTestApp } from './support/test-app.js';
 
-let t: TestApp;
-let baseUrl: string;
-beforeAll(async () => {
-  t = await startTestApp();
-  baseUrl = await t.listen();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 function trpcFor(user?: TestUser, headers: Record<string, string> = {}) {
   return createTRPCClient<AppRouter>({
     links: [
       httpBatchLink({
-        url: `${baseUrl}/trpc`,
+        url: `${t.baseUrl}/trpc`,
         headers: () => ({ ...headers, ...(user ? user.auth : {}) }),
       }),
     ],
@@ -296,7 +288,7 @@ describe('tRPC errors carry the service error code', () => {
 
   it('an unknown procedure is NOT_FOUND', async () => {
     const user = await t.factory.user('client');
-    const response = await fetch(`${baseUrl}/trpc/sessions.nope?input=%7B%7D`, {
+    const response = await fetch(`${t.baseUrl}/trpc/sessions.nope?input=%7B%7D`, {
       headers: user.auth,
     });
     expect(response.status).toBe(404);
