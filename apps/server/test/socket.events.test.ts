@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MessageAnswer, MessageListAnswer } from './support/rest.js';
 import { type ClientSocket, collect, connectClient, nextEvent, sleep } from './support/sockets.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/test-app.js';
 
-let t: TestApp;
-let baseUrl: string;
 const open: ClientSocket[] = [];
 
-beforeAll(async () => {
-  t = await startTestApp();
-  baseUrl = await t.listen();
-});
-afterAll(async () => {
-  for (const s of open) s.disconnect();
-  await t.close();
-});
+const t = useTestApp({}, { sockets: open });
 
 async function connect(token: string) {
-  const socket = await connectClient(baseUrl, token);
+  const socket = await connectClient(t.baseUrl, token);
   open.push(socket);
   return socket;
 }
@@ -88,7 +79,7 @@ describe('socket: join, send, receive', () => {
   it('events emitted before authenticated are handled after it, in order', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const { openClient } = await import('./support/sockets.js');
-    const socket = openClient(baseUrl, client.token);
+    const socket = openClient(t.baseUrl, client.token);
     open.push(socket);
     const joined = nextEvent(socket, 'chat_joined');
     const authenticated = nextEvent(socket, 'authenticated');
@@ -103,7 +94,7 @@ describe('socket: join, send, receive', () => {
   it('an invalid token gets auth_error and is disconnected, and nothing it sent is acted on', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const { openClient } = await import('./support/sockets.js');
-    const socket = openClient(baseUrl, 'not-a-jwt');
+    const socket = openClient(t.baseUrl, 'not-a-jwt');
     open.push(socket);
     const authError = nextEvent(socket, 'auth_error');
     const gone = new Promise<void>((resolve) => socket.on('disconnect', () => resolve()));
