@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { signUserToken } from '../src/auth/token-verifier.js';
 import type { MessageListAnswer } from './support/rest.js';
 import {
@@ -10,26 +10,20 @@ import {
   openClient,
   sleep,
 } from './support/sockets.js';
-import { startTestApp, TEST_JWT_SECRET, type TestApp } from './support/test-app.js';
+import { startTestApp, TEST_JWT_SECRET, useTestApp } from './support/test-app.js';
 
-let t: TestApp;
-let baseUrl: string;
 const open: ClientSocket[] = [];
 
-beforeAll(async () => {
-  t = await startTestApp({
+const t = useTestApp(
+  {
     RATE_LIMIT_MESSAGES_PER_MINUTE: '10000',
     RATE_LIMIT_REACTIONS_PER_MINUTE: '5',
-  });
-  baseUrl = await t.listen();
-});
-afterAll(async () => {
-  for (const s of open) s.disconnect();
-  await t.close();
-});
+  },
+  { sockets: open },
+);
 
 async function connect(token: string, options?: Parameters<typeof connectClient>[2]) {
-  const socket = await connectClient(baseUrl, token, options);
+  const socket = await connectClient(t.baseUrl, token, options);
   open.push(socket);
   return socket;
 }
@@ -52,7 +46,7 @@ describe('socket connection', () => {
 
   it('says who you are in authenticated', async () => {
     const user = await t.factory.user('reader', { firstName: 'Samia', lastName: 'Reader' });
-    const socket = openClient(baseUrl, user.token);
+    const socket = openClient(t.baseUrl, user.token);
     open.push(socket);
     expect(await nextEvent(socket, 'authenticated')).toEqual({
       user: { id: user.id, name: 'Samia Reader', avatar: null, role: 'reader' },
@@ -71,7 +65,7 @@ describe('socket connection', () => {
 
   it('refuses a browser from an origin that is not allowed, accepts FRONTEND_URL', async () => {
     const user = await t.factory.user('client');
-    const evil = openClient(baseUrl, user.token, {
+    const evil = openClient(t.baseUrl, user.token, {
       extraHeaders: { origin: 'http://evil.example' },
     });
     open.push(evil);
