@@ -1,7 +1,7 @@
 import { waitUntil } from '@chat/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ClientSocket, connectClient, nextEvent, openClient } from './support/sockets.js';
-import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import { type TestUser, useTestApp } from './support/test-app.js';
 
 /**
  * Issue 12, finding 10d: one user could hold any number of sockets (200 were accepted). With
@@ -11,21 +11,12 @@ import { startTestApp, type TestApp, type TestUser } from './support/test-app.js
 
 const LIMIT = 3;
 
-let t: TestApp;
-let baseUrl: string;
 const open: ClientSocket[] = [];
 
-beforeAll(async () => {
-  t = await startTestApp({ SOCKETS_PER_USER: String(LIMIT) });
-  baseUrl = await t.listen();
-});
-afterAll(async () => {
-  for (const socket of open) socket.disconnect();
-  await t.close();
-});
+const t = useTestApp({ SOCKETS_PER_USER: String(LIMIT) }, { sockets: open });
 
 async function connect(user: TestUser): Promise<ClientSocket> {
-  const socket = await connectClient(baseUrl, user.token);
+  const socket = await connectClient(t.baseUrl, user.token);
   open.push(socket);
   return socket;
 }
@@ -34,7 +25,7 @@ async function connect(user: TestUser): Promise<ClientSocket> {
 async function attempt(
   user: TestUser,
 ): Promise<{ socket: ClientSocket; refusal: { code: string; message: string } | null }> {
-  const socket = openClient(baseUrl, user.token);
+  const socket = openClient(t.baseUrl, user.token);
   open.push(socket);
   const answer = await Promise.race([
     nextEvent(socket, 'authenticated').then(() => null),
