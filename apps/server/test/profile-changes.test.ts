@@ -1,11 +1,11 @@
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from '../src/db/database.js';
 import type { ProfileRow } from '../src/domain/types.js';
 import type { AppRouter } from '../src/transport/trpc/app.router.js';
 import { expectError, rest } from './support/rest.js';
 import { type ClientSocket, collect, connectClient, nextEvent } from './support/sockets.js';
-import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import { type TestUser, useTestApp } from './support/test-app.js';
 
 /**
  * Issue 12, finding 3: an open socket kept the role it had when it connected. Roles and profiles
@@ -18,21 +18,12 @@ import { startTestApp, type TestApp, type TestUser } from './support/test-app.js
 const HEARD_MS = 5_000;
 const ACK_MS = 3_000;
 
-let t: TestApp;
-let baseUrl: string;
 const open: ClientSocket[] = [];
 
-beforeAll(async () => {
-  t = await startTestApp();
-  baseUrl = await t.listen();
-});
-afterAll(async () => {
-  for (const socket of open) socket.disconnect();
-  await t.close();
-});
+const t = useTestApp({}, { sockets: open });
 
 async function connect(user: TestUser): Promise<ClientSocket> {
-  const socket = await connectClient(baseUrl, user.token);
+  const socket = await connectClient(t.baseUrl, user.token);
   open.push(socket);
   return socket;
 }
@@ -60,7 +51,7 @@ const postSystem = (socket: ClientSocket, sessionId: string, content: string) =>
 
 function trpcFor(user: TestUser) {
   return createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${baseUrl}/trpc`, headers: () => user.auth })],
+    links: [httpBatchLink({ url: `${t.baseUrl}/trpc`, headers: () => user.auth })],
   });
 }
 
