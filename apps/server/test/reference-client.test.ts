@@ -1,9 +1,9 @@
 import type { TChatMessage, TListMessagesResponse } from '@chat/contracts';
 import { io, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectSuccess, readAnswer } from './support/rest.js';
 import { sleep } from './support/sockets.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/test-app.js';
 
 /**
  * Two browser-less clients written from the API reference's snippets alone: untyped
@@ -61,15 +61,7 @@ function referenceChatComponent(baseUrl: string, sessionId: string, token: strin
   };
 }
 
-let t: TestApp;
-let baseUrl: string;
-beforeAll(async () => {
-  t = await startTestApp();
-  baseUrl = await t.listen();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 async function until(check: () => boolean, timeoutMs = 5_000) {
   const deadline = Date.now() + timeoutMs;
@@ -82,8 +74,8 @@ async function until(check: () => boolean, timeoutMs = 5_000) {
 describe("the reference's client snippets, as written", () => {
   it('a client and a reader chat, type and react through the server', async () => {
     const { client, reader, sessionId } = await t.factory.bookingChat();
-    const sarah = referenceChatComponent(baseUrl, sessionId, client.token);
-    const samia = referenceChatComponent(baseUrl, sessionId, reader.token);
+    const sarah = referenceChatComponent(t.baseUrl, sessionId, client.token);
+    const samia = referenceChatComponent(t.baseUrl, sessionId, reader.token);
     try {
       await until(() => sarah.user() !== undefined && samia.user() !== undefined);
       await sleep(200); // both joins are handled
@@ -120,7 +112,7 @@ describe("the reference's client snippets, as written", () => {
       // REST-then-emit produced no duplicates anywhere.
       expect(sarah.messages.map((m) => m.id)).toEqual([sent.data.id, reply.data.id]);
       expect(samia.messages.map((m) => m.id)).toEqual([sent.data.id, reply.data.id]);
-      const history = await fetch(`${baseUrl}/api/chat/messages?session_id=${sessionId}`, {
+      const history = await fetch(`${t.baseUrl}/api/chat/messages?session_id=${sessionId}`, {
         headers: { Authorization: `Bearer ${client.token}` },
       }).then((r) => readAnswer<TListMessagesResponse>(r));
       expectSuccess(history.body);
