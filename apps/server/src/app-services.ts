@@ -11,6 +11,7 @@ import { createFilesService, type FilesService } from './services/files.service.
 import { createMessageCommitter } from './services/message-committer.js';
 import type { FileUrls } from './services/message-view.js';
 import { createMessagesService, type MessagesService } from './services/messages.service.js';
+import { createPresenceService, type PresenceService } from './services/presence.service.js';
 import {
   createProfileChangesService,
   type ProfileChangesService,
@@ -18,6 +19,7 @@ import {
 import type { RateLimiter } from './services/rate-limiter.js';
 import { createReactionsService, type ReactionsService } from './services/reactions.service.js';
 import { createSessionsService, type SessionsService } from './services/sessions.service.js';
+import { createTypingService, type TypingService } from './services/typing.service.js';
 import type { OriginPolicy } from './transport/origins.js';
 
 /** Every service, built once from the ports; each transport gets this and nothing lower. */
@@ -29,6 +31,10 @@ export interface AppServices {
   messages: MessagesService;
   reactions: ReactionsService;
   files: FilesService;
+  /** Who is announced joining and leaving a session (the socket's tabs). */
+  presence: PresenceService;
+  /** Which `typing_start` is checked and counted. */
+  typing: TypingService;
   /** Role changes and deleted profiles announced by the database. */
   profileChanges: ProfileChangesService;
   /** Where requests may come from and which link base each gets (every transport asks it). */
@@ -55,13 +61,16 @@ export function createAppServices(base: ServiceDeps): AppServices {
     rosters: createRosterCache(base.store.repos),
   };
   const auth = createAuthService(deps.verifier, deps.store.repos.profiles);
+  const sessions = createSessionsService(deps);
   return {
     auth,
     devAuth: deps.devAuth,
-    sessions: createSessionsService(deps),
+    sessions,
     messages: createMessagesService(deps),
     reactions: createReactionsService(deps),
     files: createFilesService(deps),
+    presence: createPresenceService(),
+    typing: createTypingService({ sessions }),
     profileChanges: createProfileChangesService({ ...deps, auth }),
     origins: deps.origins,
   };

@@ -23,3 +23,12 @@ export class ChatError extends Error {
 export function isChatError(error: unknown): error is ChatError {
   return error instanceof ChatError;
 }
+
+/**
+ * Whatever a service call threw, as a transport answers it: a `ChatError` as it is, anything
+ * else as INTERNAL_ERROR, its text and stack kept only as the cause (for the log). Transport
+ * errors of their own (a body Fastify could not parse) are each transport's to map first.
+ */
+export function asChatError(error: unknown): ChatError {
+  return isChatError(error) ? error : new ChatError('INTERNAL_ERROR', undefined, { cause: error });
+}

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { ZId, ZProfileRole, ZTimestamp } from './common.js';
+import { ZId, ZMetadata, ZProfileRole, ZTimestamp } from './common.js';
 import { ERROR_CODES, type TErrorCode } from './errors.js';
 import {
+  type TMessageType,
+  type TSendMessageInput,
   ZChatMessage,
   ZMarkReadResponse,
   ZMessageContent,
@@ -23,30 +25,93 @@ export const ZJoinChatPayload = z.object({
 export const ZLeaveChatPayload = z.object({ session_id: ZId });
 
 /**
+ * An upload REST stored, emitted again over the socket as the reference's client does (REST
+ * first, then `send_message` with the stored message): confirmed by its `id`, never stored or
+ * broadcast twice. Voice notes and files are only ever created over REST, so one without an `id`
+ * is refused.
+ */
+export interface TUploadEcho {
+  session_id: string;
+  id: string | undefined;
+  type: Exclude<TMessageType, 'text' | 'system'>;
+}
+
+/**
+ * What a send asks of the messages service: a new text or system message (REST's and tRPC's
+ * request; a repeated `id` is a retry), or, over the socket only, an upload's echo.
+ */
+export type TSendMessageCommand = TSendMessageInput | TUploadEcho;
+
+/** The command echoes an upload (a type no send creates), rather than asking for a new message. */
+export function isUploadEcho(command: TSendMessageCommand): command is TUploadEcho {
+  return command.type !== 'text' && command.type !== 'system';
+}
+
+/** A message as `send_message` carries it, each field checked; without an `id` its text too. */
+type TSentMessage = {
+  type: TMessageType;
+  metadata: Record<string, unknown> | undefined;
+} & ({ id: string; content: string | null | undefined } | { id: undefined; content: string });
+
+const ZSentMessage = z
+  .object({
+    id: ZId.optional(),
+    /** Required for a new message; may be empty when `id` names a stored (e.g. voice) message. */
+    content: z.string().nullish(),
+    type: ZMessageType.default('text'),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .transform(({ id, content, type, metadata }, ctx): TSentMessage => {
+    if (id !== undefined) return { id, content, type, metadata };
+    const text = ZMessageContent.safeParse(content);
+    if (text.success) return { id, content: text.data, type, metadata };
+    for (const issue of text.error.issues) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['content'],
+        message: issue.message,
+        input: content,
+      });
+    }
+    return z.NEVER;
+  });
+
+/**
  * `send_message`. `message` may be a new message (`content`, optional client `id`) or, as the
  * reference's client does, the message REST just stored: its `id` is found and nothing is
- * duplicated. Unknown fields are ignored.
+ * duplicated. Unknown fields are ignored. Parsed once into the `TSendMessageCommand` the
+ * messages service takes from every transport: a text or system message is held to
+ * `ZSendMessageRequest`'s rules (its issues named `message.<field>`), an upload is only named.
  */
-export const ZSendMessagePayload = z.object({
-  session_id: ZId,
-  message: z
-    .object({
-      id: ZId.optional(),
-      /** Required for a new message; may be empty when `id` names a stored (e.g. voice) message. */
-      content: z.string().nullish(),
-      type: ZMessageType.default('text'),
-      metadata: z.record(z.string(), z.unknown()).optional(),
-    })
-    .superRefine((message, ctx) => {
-      if (message.id !== undefined) return;
-      const content = ZMessageContent.safeParse(message.content);
-      if (!content.success) {
-        for (const issue of content.error.issues) {
-          ctx.addIssue({ code: 'custom', path: ['content'], message: issue.message });
-        }
+export const ZSendMessagePayload = z
+  .object({ session_id: ZId, message: ZSentMessage })
+  .transform(({ session_id, message }, ctx): TSendMessageCommand => {
+    const { id, type } = message;
+    if (type !== 'text' && type !== 'system') return { session_id, id, type };
+    // A new message's text was checked with its fields; a named one's only now, as its metadata.
+    const content =
+      message.id === undefined
+        ? { success: true as const, data: message.content, error: undefined }
+        : ZMessageContent.safeParse(message.content);
+    const metadata = ZMetadata.safeParse(message.metadata ?? {});
+    if (content.success && metadata.success) {
+      return { id, session_id, content: content.data, type, metadata: metadata.data };
+    }
+    for (const [field, result] of [
+      ['content', content],
+      ['metadata', metadata],
+    ] as const) {
+      for (const issue of result.error?.issues ?? []) {
+        ctx.issues.push({
+          code: 'custom',
+          path: ['message', field, ...issue.path],
+          message: issue.message,
+          input: message[field],
+        });
       }
-    }),
-});
+    }
+    return z.NEVER;
+  });
 
 /** `typing_start` / `typing_stop`: the session, or else the one the socket joined last. */
 export const ZTypingPayload = z.object({ session_id: ZId.optional() }).optional();
@@ -81,8 +146,10 @@ export const ZChatJoined = z.object({
   /** More was missed than `MAX_CATCH_UP_MESSAGES`: page over REST with `after_seq`. */
   resync_required: z.boolean(),
 });
+export type TChatJoined = z.infer<typeof ZChatJoined>;
 
 export const ZPresence = z.object({ user_id: ZId, user_name: z.string(), session_id: ZId });
+export type TPresence = z.infer<typeof ZPresence>;
 
 /**
  * A message's fields with its id as events name it, `message_id`, to pick event payloads from.
@@ -96,6 +163,7 @@ export const ZMessageSent = ZMessageEventFields.pick({
   seq: true,
   created_at: true,
 });
+export type TMessageSent = z.infer<typeof ZMessageSent>;
 
 export const ZUserTyping = ZPresence.extend({ is_typing: z.boolean() }).pick({
   user_id: true,
@@ -116,6 +184,7 @@ export const ZMessageReactionUpdate = ZReactionChange.extend({
   action: true,
   reactions: true,
 });
+export type TMessageReactionUpdate = z.infer<typeof ZMessageReactionUpdate>;
 
 /** `messages_read`: the same receipt `PUT /api/chat/messages/:id/read` answers. */
 export const ZMessagesRead = ZMarkReadResponse;

@@ -1,6 +1,10 @@
 import type {
+  TChatJoined,
   TChatMessage,
   TMessageReaction,
+  TMessageReactionUpdate,
+  TMessageSent,
+  TReactionChange,
   TReactionSummary,
   TSocketMessage,
 } from '@chat/contracts';
@@ -199,5 +203,49 @@ export function toSocketMessage(message: TChatMessage): TSocketMessage {
     message_reactions: message.message_reactions,
     sender: { id: message.sender_id, name, avatar: profile?.avatar_url ?? null },
     timestamp: message.created_at,
+  };
+}
+
+/** `message_sent` (and `send_message`'s ack): where the sender's message landed. A literal: every send. */
+export function toMessageSent(message: TChatMessage): TMessageSent {
+  return {
+    message_id: message.id,
+    session_id: message.session_id,
+    seq: message.seq,
+    created_at: message.created_at,
+  };
+}
+
+/**
+ * `message_reaction_update`, as the room gets it and as the reacting socket's ack answers it:
+ * REST's reaction change without the full list, with the reacting user's display name.
+ */
+export function toReactionUpdate(
+  change: TReactionChange,
+  userName: string,
+): TMessageReactionUpdate {
+  return {
+    message_id: change.message_id,
+    session_id: change.session_id,
+    user_id: change.user_id,
+    user_name: userName,
+    reaction: change.reaction,
+    action: change.action,
+    reactions: change.reactions,
+  };
+}
+
+/** `chat_joined` (and `join_chat`'s ack): the session's newest seq and what the client missed. */
+export function toChatJoined(joined: {
+  session_id: string;
+  last_seq: number;
+  messages: readonly TChatMessage[];
+  resync_required: boolean;
+}): TChatJoined {
+  return {
+    session_id: joined.session_id,
+    last_seq: joined.last_seq,
+    messages: joined.messages.map(toSocketMessage),
+    resync_required: joined.resync_required,
   };
 }

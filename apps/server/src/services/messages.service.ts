@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
+  isUploadEcho,
   MAX_CATCH_UP_MESSAGES,
   type TChatMessage,
   type TListMessagesResponse,
   type TMarkReadResponse,
-  type TMessageType,
-  type TSendMessageInput,
+  type TSendMessageCommand,
+  type TUploadEcho,
   type ZListMessagesRequest,
-  ZSendMessageRequest,
 } from '@chat/contracts';
 import type { z } from 'zod';
 import type { EventBus, Transport } from '../bus/bus.js';
@@ -76,6 +76,21 @@ export function createMessagesService({
     return message ? { message, created: false } : null;
   }
 
+  /** An upload's echo (`TUploadEcho`): the stored upload, confirmed; anything else is refused. */
+  async function confirmUpload(
+    actor: Actor,
+    input: TUploadEcho,
+  ): Promise<{ message: TChatMessage; created: false }> {
+    if (input.id !== undefined) {
+      await authorizeSession(repos, actor, input.session_id, 'write', 'message.send');
+      const stored = await storedRetry(input.id, actor, input);
+      if (stored) return stored;
+    }
+    throw new ChatError('VALIDATION_ERROR', 'Voice notes and files are uploaded over REST', {
+      details: ['message.type: only text and system messages can be sent over the socket'],
+    });
+  }
+
   return {
     /**
      * Page 1 is the newest page; every page is in ascending `seq`. `before_message_id` pages
@@ -125,13 +140,15 @@ export function createMessagesService({
 
     /**
      * Stores a message with the next `seq` and publishes it. A repeated client `id` returns the
-     * stored message with `created: false` and publishes nothing (safe retries).
+     * stored message with `created: false` and publishes nothing (safe retries), and so does an
+     * upload's echo (the reference's REST first, then the socket), whatever its type.
      */
     async send(
       actor: Actor,
-      input: TSendMessageInput,
+      input: TSendMessageCommand,
       transport: Transport,
     ): Promise<{ message: TChatMessage; created: boolean }> {
+      if (isUploadEcho(input)) return confirmUpload(actor, input);
       const mode = input.type === 'system' ? 'moderate' : 'write';
       // No read of the session: its participants are kept (they never change), and the commit
       // checks the status. A repeated id is found by the commit too, not by a read before it.
@@ -203,50 +220,6 @@ export function createMessagesService({
         requestId: actor.requestId,
       });
       return { message, created: true };
-    },
-
-    /**
-     * A send from a client that may hold a stored message already (the reference's flow: REST
-     * first, then emit the stored message over the socket): a known id is confirmed, never
-     * stored or broadcast twice; anything else is a new text or system message.
-     */
-    async submit(
-      actor: Actor,
-      input: {
-        id?: string | undefined;
-        session_id: string;
-        content?: string | null | undefined;
-        type: TMessageType;
-        metadata?: Record<string, unknown> | undefined;
-      },
-      transport: Transport,
-    ): Promise<{ message: TChatMessage; created: boolean }> {
-      if (input.type !== 'text' && input.type !== 'system') {
-        // Only an uploaded message, echoed after its REST upload, can have another type.
-        if (input.id !== undefined) {
-          await authorizeSession(repos, actor, input.session_id, 'write', 'message.send');
-          const stored = await storedRetry(input.id, actor, input);
-          if (stored) return stored;
-        }
-        throw new ChatError('VALIDATION_ERROR', 'Voice notes and files are uploaded over REST', {
-          details: ['message.type: only text and system messages can be sent over the socket'],
-        });
-      }
-      // A text or system message that is stored already (REST first, then the emit) is found
-      // by the commit as a repeated id: confirmed, never stored or broadcast twice.
-      const parsed = ZSendMessageRequest.safeParse({
-        id: input.id,
-        session_id: input.session_id,
-        content: input.content,
-        type: input.type,
-        metadata: input.metadata ?? {},
-      });
-      if (!parsed.success) {
-        throw new ChatError('VALIDATION_ERROR', undefined, {
-          details: parsed.error.issues.map((i) => `message.${i.path.join('.')}: ${i.message}`),
-        });
-      }
-      return this.send(actor, parsed.data, transport);
     },
 
     /**

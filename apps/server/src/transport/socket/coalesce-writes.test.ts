@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { coalesceWrites, type EngineConnection } from './socket.server.js';
+import { coalesceWrites, type EngineConnection } from './coalesce-writes.js';
 
 /** A real loopback TCP pair: the server side stands for a client's websocket connection. */
 async function socketPair(): Promise<{ server: Socket; client: Socket; close(): void }> {

@@ -3,9 +3,8 @@ import type { z } from 'zod';
 import type { AppServices } from '../../app-services.js';
 import { bearerToken } from '../../auth/auth.service.js';
 import { type Actor, displayName } from '../../domain/types.js';
-import { ChatError } from '../../errors.js';
+import { asChatError, ChatError } from '../../errors.js';
 import type { OriginPolicy } from '../origins.js';
-import { toChatError } from '../rest/http-errors.js';
 import { userRoom } from './rooms.js';
 import type { ChatSocket } from './socket-types.js';
 
@@ -152,7 +151,7 @@ export class SocketConnection {
       if (services.auth.changes() !== changesBefore) this.reassess();
       return actor;
     } catch (error) {
-      const chatError = toChatError(error);
+      const chatError = asChatError(error);
       if (chatError.code === 'INTERNAL_ERROR') this.onLog(error);
       this.reject(chatError.code, chatError.message);
       return null;
@@ -164,6 +163,20 @@ export class SocketConnection {
     this.actor = null;
     this.socket.emit('auth_error', { message, code });
     this.socket.disconnect(true);
+  }
+
+  /** Notes a join: the session becomes the socket's latest (the typing default). */
+  noteJoined(sessionId: string): void {
+    this.noteLeft(sessionId);
+    this.joined.push(sessionId);
+  }
+
+  /** Notes a leave; false when the socket had not joined the session. */
+  noteLeft(sessionId: string): boolean {
+    const at = this.joined.indexOf(sessionId);
+    if (at === -1) return false;
+    this.joined.splice(at, 1);
+    return true;
   }
 
   /** Called with the sessions this socket must stop watching after its user's role changed. */
@@ -204,7 +217,7 @@ export class SocketConnection {
       } catch (error) {
         // A profile that is gone ends the socket. One that could not be read (the database is
         // away) too: the old role must not outlive its change, and the client signs in again.
-        const chatError = toChatError(error);
+        const chatError = asChatError(error);
         if (chatError.code === 'INTERNAL_ERROR') this.onLog(error);
         if (this.socket.connected) this.reject(chatError.code, chatError.message);
       }
@@ -261,7 +274,7 @@ export class SocketConnection {
             const requestId = `${this.socket.id}:${++this.eventCount}`;
             response = { ok: true, data: await run({ ...actor, requestId }, parsed.data) };
           } catch (error) {
-            const chatError = concealed(toChatError(error));
+            const chatError = concealed(asChatError(error));
             if (chatError.code === 'INTERNAL_ERROR') this.onLog(error);
             this.onError(event, chatError.code);
             this.socket.emit('error', {

@@ -1,5 +1,5 @@
 import type { EventBus } from '../../bus/bus.js';
-import { toSocketMessage } from '../../services/message-view.js';
+import { toReactionUpdate, toSocketMessage } from '../../services/message-view.js';
 import { sessionRoom, userRoom } from './rooms.js';
 import type { ChatServer } from './socket-types.js';
 
@@ -80,15 +80,10 @@ export function registerGateway(
       }
     }),
     bus.subscribe('reaction.changed', ({ change, userName }) => {
-      io.to(sessionRoom(change.session_id)).emit('message_reaction_update', {
-        message_id: change.message_id,
-        session_id: change.session_id,
-        user_id: change.user_id,
-        user_name: userName,
-        reaction: change.reaction,
-        action: change.action,
-        reactions: change.reactions,
-      });
+      io.to(sessionRoom(change.session_id)).emit(
+        'message_reaction_update',
+        toReactionUpdate(change, userName),
+      );
     }),
     bus.subscribe('messages.read', (read) => {
       io.to([sessionRoom(read.session_id), userRoom(read.user_id)]).emit('messages_read', read);

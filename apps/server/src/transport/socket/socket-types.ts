@@ -1,5 +1,8 @@
 import type { ClientToServerEvents, ServerToClientEvents } from '@chat/contracts';
 import type { Server, Socket } from 'socket.io';
+import type { AppServices } from '../../app-services.js';
+import type { SessionTabs } from '../../services/presence.service.js';
+import type { TypingState } from './typing.js';
 
 /** Per-socket state kept in `socket.data` (carried across nodes by the adapter for fetchSockets). */
 export interface SocketData {
@@ -25,3 +28,13 @@ export type ChatSocket = Socket<
   InterServerEvents,
   SocketData
 >;
+
+/** What each area's handlers (`register...Handlers(connection, deps)`) may use. */
+export interface HandlerDeps {
+  io: ChatServer;
+  services: AppServices;
+  /** This socket's typing indicators. */
+  typing: TypingState;
+  /** Where a user's tabs are, for the presence rules. */
+  tabs: SessionTabs;
+}

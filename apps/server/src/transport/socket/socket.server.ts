@@ -1,12 +1,11 @@
 import type { Server as HttpServer } from 'node:http';
-import type { Socket } from 'node:net';
 import type { TErrorCode } from '@chat/contracts';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import type { AppServices } from '../../app-services.js';
 import type { EventBus } from '../../bus/bus.js';
-import { registerChatHandlers } from './chat.handlers.js';
+import { coalesceWrites } from './coalesce-writes.js';
 import {
   DEFAULT_EVENTS_PER_10S,
   DEFAULT_SOCKETS_PER_USER,
@@ -14,8 +13,13 @@ import {
   SocketConnection,
 } from './connection.js';
 import { type FanOutLogger, registerGateway } from './gateway.js';
+import { registerMessageHandlers } from './messages.handlers.js';
+import { registerPresenceHandlers } from './presence.handlers.js';
+import { registerReactionHandlers } from './reactions.handlers.js';
 import { presenceRoom, userRoom } from './rooms.js';
-import type { ChatServer } from './socket-types.js';
+import { createSessionTabs } from './session-tabs.js';
+import type { ChatServer, HandlerDeps } from './socket-types.js';
+import { registerTypingHandlers } from './typing.handlers.js';
 import { TypingState } from './typing.js';
 
 export interface SocketServerOptions {
@@ -88,7 +92,10 @@ export function createSocketServer(options: SocketServerOptions): {
   });
   // The adapter's client queues commands while Redis is away; presence lookups must not wait on it.
   const adapterRedis = options.adapterRedis;
-  const clusterReachable = () => adapterRedis === undefined || adapterRedis.status === 'ready';
+  const tabs = createSessionTabs(
+    io,
+    () => adapterRedis === undefined || adapterRedis.status === 'ready',
+  );
 
   io.on('connection', (socket) => {
     // Handlers are registered synchronously, so events sent right after connecting are queued
@@ -108,7 +115,12 @@ export function createSocketServer(options: SocketServerOptions): {
       typingBySocket.delete(socket.id);
       connections.delete(socket.id);
     });
-    registerChatHandlers(io, connection, typing, options.services, clusterReachable);
+    const deps: HandlerDeps = { io, services: options.services, typing, tabs };
+    // Typing first: a closed socket's indicators end before its presence is reconsidered.
+    registerTypingHandlers(connection, deps);
+    registerPresenceHandlers(connection, deps);
+    registerMessageHandlers(connection, deps);
+    registerReactionHandlers(connection, deps);
   });
 
   return {
@@ -126,65 +138,3 @@ export function createSocketServer(options: SocketServerOptions): {
     },
   };
 }
-
-/** The parts of an engine.io connection `coalesceWrites` uses (not all in its public types). */
-export interface EngineConnection {
-  on(event: 'packetCreate', listener: () => void): void;
-  on(event: 'flush', listener: (packets: readonly unknown[]) => void): void;
-  /** Sends what is queued, when the transport is writable (engine.io's own method). */
-  flush(): void;
-  transport?: { name?: string; writable: boolean; socket?: { _socket?: Socket } };
-}
-
-/**
- * Everything written to one websocket connection during one turn of the event loop leaves in
- * one `writev` instead of one system call per frame. Writes were the largest item in the send
- * benchmark's CPU profile: each message is four frames (`new_message` to both sides,
- * `message_sent`, the ack), and a group commit answers a hundred senders in one burst.
- *
- * engine.io queues packets while its transport is not writable (that is how it waits for a
- * write in progress). The first packet of a turn marks the idle transport not writable, so the
- * rest of the turn's packets queue behind it; `setImmediate` (right after this turn's I/O
- * callbacks) makes it writable again and flushes the queue, with the TCP socket corked for that
- * synchronous flush so the frames go out in one write.
- */
-export function coalesceWrites(connection: EngineConnection): void {
-  // Shared listeners (`this` is the connection): no closures kept per idle connection.
-  connection.on('packetCreate', holdTurn);
-  connection.on('flush', corkFlush);
-}
-
-/** Connections whose frames are being held for the rest of this turn. */
-const holding = new WeakSet<EngineConnection>();
-
-function holdTurn(this: EngineConnection): void {
-  const { transport } = this;
-  // Only an idle websocket: a write in progress queues the packet by itself, and the polling
-  // transport already sends its queue as one response.
-  if (holding.has(this) || transport?.name !== 'websocket' || !transport.writable) return;
-  holding.add(this);
-  transport.writable = false;
-  setImmediate(releaseTurn, this, transport);
-}
-
-function releaseTurn(
-  connection: EngineConnection,
-  transport: NonNullable<EngineConnection['transport']>,
-): void {
-  holding.delete(connection);
-  if (connection.transport !== transport || transport.writable) return;
-  transport.writable = true;
-  connection.flush();
-}
-
-function corkFlush(this: EngineConnection, packets: readonly unknown[]): void {
-  if (packets.length < 2) return;
-  const { transport } = this;
-  // ws keeps its net.Socket as `_socket`.
-  const raw = transport?.name === 'websocket' ? transport.socket?._socket : undefined;
-  if (!raw || raw.destroyed || raw.writableCorked > 0) return;
-  raw.cork();
-  process.nextTick(uncork, raw);
-}
-
-const uncork = (raw: Socket) => raw.uncork();

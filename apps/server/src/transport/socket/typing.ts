@@ -1,3 +1,4 @@
+import type { TypingIndicator } from '../../services/typing.service.js';
 import { presenceRoom, sessionRoom, userRoom } from './rooms.js';
 import type { ChatServer, ChatSocket } from './socket-types.js';
 
@@ -5,7 +6,7 @@ import type { ChatServer, ChatSocket } from './socket-types.js';
 export const TYPING_TIMEOUT_MS = 6_000;
 
 /** The typing state of one socket, per session; every timer dies with the socket. */
-export class TypingState {
+export class TypingState implements TypingIndicator {
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
   constructor(
