@@ -2,22 +2,14 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_UPLOAD_BYTES, type TChatMessage, type TListMessagesResponse } from '@chat/contracts';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eicar, form, jpegWithGps, pdfDocument, pngOf, wavOf } from './support/media-fixtures.js';
 import { expectStatus, readAnswer, type Success, upload } from './support/rest.js';
-import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import { startTestApp, type TestUser, useTestApp } from './support/test-app.js';
 
-let t: TestApp;
-let baseUrl: string;
-beforeAll(async () => {
-  t = await startTestApp({
-    RATE_LIMIT_VOICE_NOTES_PER_MINUTE: '1000',
-    RATE_LIMIT_FILES_PER_MINUTE: '1000',
-  });
-  baseUrl = await t.listen();
-});
-afterAll(async () => {
-  await t.close();
+const t = useTestApp({
+  RATE_LIMIT_VOICE_NOTES_PER_MINUTE: '1000',
+  RATE_LIMIT_FILES_PER_MINUTE: '1000',
 });
 
 /** Posts one file to `/api/chat/files`: `session_id` (and a caption) before it, unless `fileFirst`. */
@@ -32,7 +24,7 @@ function sendFile(
   const fields: Record<string, string> = { session_id: sessionId };
   if (caption !== undefined) fields.caption = caption;
   return upload(
-    baseUrl,
+    t.baseUrl,
     user,
     '/api/chat/files',
     form(fields, { field: 'file', name, data, type }, fileFirst),
@@ -71,7 +63,7 @@ describe('voice notes', () => {
       { field: 'voice_note', name: 'my note.wav', data: wavOf(2.5), type: 'audio/wav' },
       true,
     );
-    const res = await upload(baseUrl, client, '/api/chat/voice-notes', body);
+    const res = await upload(t.baseUrl, client, '/api/chat/voice-notes', body);
     expectStatus(res, 201);
     expect(res.body.message).toBe('Voice note uploaded successfully');
     expect(res.body.data).toEqual(
@@ -84,7 +76,7 @@ describe('voice notes', () => {
       }),
     );
     const fileUrl = fileUrlOf(res.body.data);
-    expect(fileUrl.startsWith(`${baseUrl}/api/chat/files/${res.body.data.id}?`)).toBe(true);
+    expect(fileUrl.startsWith(`${t.baseUrl}/api/chat/files/${res.body.data.id}?`)).toBe(true);
     // The reader's <audio src> needs no header, and asks for ranges.
     const ranged = await fetch(fileUrl, { headers: { range: 'bytes=0-43' } });
     expect(ranged.status).toBe(206);
@@ -104,7 +96,7 @@ describe('voice notes', () => {
     const id = crypto.randomUUID();
     const send = () =>
       upload(
-        baseUrl,
+        t.baseUrl,
         client,
         '/api/chat/voice-notes',
         form(
@@ -132,7 +124,7 @@ describe('voice notes', () => {
     // Someone else's id is refused, and nothing of their upload is kept.
     const other = await t.factory.bookingChat();
     const taken = await upload(
-      baseUrl,
+      t.baseUrl,
       other.client,
       '/api/chat/files',
       form(
@@ -148,7 +140,7 @@ describe('voice notes', () => {
   it('refuses a PDF sent as a voice note, and audio sent as a file', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const a = await upload(
-      baseUrl,
+      t.baseUrl,
       client,
       '/api/chat/voice-notes',
       form({ session_id: sessionId }, { field: 'voice_note', name: 'x.mp3', data: pdfDocument() }),
@@ -209,7 +201,7 @@ describe('images and PDFs', () => {
     expectStatus(res, 201);
     expect(res.body.data.type).toBe('file');
     // Downloading with a bearer token instead of the signed link works for participants.
-    const download = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`, {
+    const download = await fetch(`${t.baseUrl}/api/chat/files/${res.body.data.id}`, {
       headers: reader.auth,
     });
     expect(download.status).toBe(200);
@@ -323,13 +315,13 @@ describe('refusals leave nothing behind', () => {
     const outsider = await t.factory.user('client');
     const res = await sendFile(client, sessionId, 'a.png', await pngOf(10, 10));
     expectStatus(res, 201);
-    const bare = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`);
+    const bare = await fetch(`${t.baseUrl}/api/chat/files/${res.body.data.id}`);
     expect(bare.status).toBe(401);
     const tampered = await fetch(
       fileUrlOf(res.body.data).replace(/signature=[^&]+/, 'signature=AAAA'),
     );
     expect(tampered.status).toBe(401);
-    const asOutsider = await fetch(`${baseUrl}/api/chat/files/${res.body.data.id}`, {
+    const asOutsider = await fetch(`${t.baseUrl}/api/chat/files/${res.body.data.id}`, {
       headers: outsider.auth,
     });
     expect(asOutsider.status).toBe(403);
@@ -451,7 +443,7 @@ describe('budgets, deletes and broken uploads', () => {
       `--${boundary}\r\nContent-Disposition: form-data; name="session_id"\r\n\r\n${sessionId}\r\n` +
         `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
     );
-    const url = new URL(`${baseUrl}/api/chat/files`);
+    const url = new URL(`${t.baseUrl}/api/chat/files`);
     await new Promise<void>((resolve) => {
       const req = request({
         host: url.hostname,
