@@ -10,13 +10,13 @@ import {
 } from '@chat/contracts';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltApp, buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { pngOf, wavOf } from './support/media-fixtures.js';
 import type { MessageAnswer, MessageListAnswer } from './support/rest.js';
 import { type ClientSocket, connectClient } from './support/sockets.js';
-import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import { type TestUser, useTestApp } from './support/test-app.js';
 
 /**
  * Property tests over every REST body, query and path parameter, every tRPC procedure and every
@@ -26,16 +26,14 @@ import { startTestApp, type TestApp, type TestUser } from './support/test-app.js
  * keeps serving.
  */
 
-let t: TestApp;
-let baseUrl: string;
 let client: TestUser;
 let admin: TestUser;
 let sessionId: string;
 let messageId: string;
 const sockets: ClientSocket[] = [];
 
-beforeAll(async () => {
-  t = await startTestApp({
+const t = useTestApp(
+  {
     // Budgets out of the way: the properties are about input, not rate limits (those have their own tests).
     RATE_LIMIT_MESSAGES_PER_MINUTE: '1000000',
     RATE_LIMIT_REACTIONS_PER_MINUTE: '1000000',
@@ -45,18 +43,15 @@ beforeAll(async () => {
     RATE_LIMIT_SESSIONS_PER_HOUR: '1000000',
     RATE_LIMIT_READS_PER_MINUTE: '1000000',
     SOCKET_EVENTS_PER_10S: '1000000',
-  });
-  baseUrl = await t.listen();
+  },
+  { sockets },
+);
+beforeAll(async () => {
   const chat = await t.factory.bookingChat();
   client = chat.client;
   sessionId = chat.sessionId;
   admin = await t.factory.user('admin');
   messageId = (await t.factory.message(client, sessionId, 'anchor')).id;
-});
-
-afterAll(async () => {
-  for (const socket of sockets) socket.disconnect();
-  await t?.close();
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -833,7 +828,7 @@ type Ack =
 
 describe('Socket.IO under hostile input', () => {
   it('every event answers its ack with data or a documented error; the connection survives', async () => {
-    const socket = await connectClient(baseUrl, client.token);
+    const socket = await connectClient(t.baseUrl, client.token);
     sockets.push(socket);
     const disconnects: string[] = [];
     socket.on('disconnect', (reason) => disconnects.push(reason));
@@ -889,7 +884,7 @@ describe('Socket.IO under hostile input', () => {
   });
 
   it('payloads nested 20,000 deep (raw frames under 64 KB) are refused as invalid, not as internal errors', async () => {
-    const socket = await connectClient(baseUrl, client.token);
+    const socket = await connectClient(t.baseUrl, client.token);
     sockets.push(socket);
     const errors: Array<{ code: string }> = [];
     socket.on('error', (e) => errors.push(e));
@@ -919,7 +914,7 @@ describe('Socket.IO under hostile input', () => {
   });
 
   it('unknown events, extra arguments and events without an ack are ignored; the connection survives', async () => {
-    const socket = await connectClient(baseUrl, client.token);
+    const socket = await connectClient(t.baseUrl, client.token);
     sockets.push(socket);
     const loose = socket as unknown as { emit(event: string, ...args: unknown[]): void };
     await fc.assert(
@@ -955,7 +950,7 @@ describe('Socket.IO under hostile input', () => {
   });
 
   it('garbage Socket.IO frames close only the sender; the server keeps serving everyone else', async () => {
-    const bystander = await connectClient(baseUrl, client.token);
+    const bystander = await connectClient(t.baseUrl, client.token);
     sockets.push(bystander);
     await fc.assert(
       fc.asyncProperty(
@@ -974,7 +969,7 @@ describe('Socket.IO under hostile input', () => {
           ),
         ),
         async (frame) => {
-          const socket = await connectClient(baseUrl, client.token);
+          const socket = await connectClient(t.baseUrl, client.token);
           const engine = socket.io.engine as unknown as { send(data: string): void };
           engine.send(frame);
           await new Promise((resolve) => setTimeout(resolve, 5));
@@ -987,7 +982,7 @@ describe('Socket.IO under hostile input', () => {
       .timeout(5_000)
       .emitWithAck('join_chat', { session_id: sessionId })) as Ack;
     expect(ack.ok).toBe(true);
-    const health = await fetch(`${baseUrl}/healthz`);
+    const health = await fetch(`${t.baseUrl}/healthz`);
     expect(health.status).toBe(200);
   });
 });
@@ -998,7 +993,7 @@ describe('Socket.IO under hostile input', () => {
 describe('text PostgreSQL cannot store as sent', () => {
   it('unpaired surrogates in message content or metadata are a VALIDATION_ERROR over REST, tRPC and the socket; nothing is stored', async () => {
     const chat = await t.factory.bookingChat();
-    const socket = await connectClient(baseUrl, chat.client.token);
+    const socket = await connectClient(t.baseUrl, chat.client.token);
     sockets.push(socket);
     // Content was stored (its surrogate turned into U+FFFD); metadata answered 500 (jsonb refused it).
     const bodies = [
