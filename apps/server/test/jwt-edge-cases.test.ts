@@ -19,8 +19,8 @@ import {
   createFactory,
   startTestApp,
   TEST_JWT_SECRET,
-  type TestApp,
   type TestUser,
+  useTestApp,
 } from './support/test-app.js';
 
 /**
@@ -29,18 +29,9 @@ import {
  * thousands of joins of sessions that do not exist, cross-site WebSockets.
  */
 
-let t: TestApp;
-let baseUrl: string;
 const open: ClientSocket[] = [];
 
-beforeAll(async () => {
-  t = await startTestApp({ RATE_LIMIT_MESSAGES_PER_MINUTE: '10' });
-  baseUrl = await t.listen();
-});
-afterAll(async () => {
-  for (const socket of open) socket.disconnect();
-  await t?.close();
-});
+const t = useTestApp({ RATE_LIMIT_MESSAGES_PER_MINUTE: '10' }, { sockets: open });
 
 const secretKey = (secret: string) => new TextEncoder().encode(secret);
 const now = () => Math.floor(Date.now() / 1000);
@@ -137,7 +128,7 @@ describe('tokens against an HS256 (JWT_SECRET) server', () => {
         status: 401,
         code: 'AUTHENTICATION_REQUIRED',
       });
-      await expectSocketRefused(baseUrl, token);
+      await expectSocketRefused(t.baseUrl, token);
     }
   });
 
@@ -161,8 +152,8 @@ describe('tokens against an HS256 (JWT_SECRET) server', () => {
         code: 'AUTHENTICATION_REQUIRED',
       });
     }
-    await expectSocketRefused(baseUrl, cases.wrongAudience);
-    await expectSocketRefused(baseUrl, cases.expired);
+    await expectSocketRefused(t.baseUrl, cases.wrongAudience);
+    await expectSocketRefused(t.baseUrl, cases.expired);
   });
 
   it("refuses Supabase's anon and service_role API keys (same secret, not user tokens)", async () => {
@@ -194,7 +185,7 @@ describe('tokens against an HS256 (JWT_SECRET) server', () => {
         status: 401,
         code: 'AUTHENTICATION_REQUIRED',
       });
-      await expectSocketRefused(baseUrl, token);
+      await expectSocketRefused(t.baseUrl, token);
     }
   });
 
@@ -223,7 +214,7 @@ describe('tokens against an HS256 (JWT_SECRET) server', () => {
   it('ends a socket when its token expires while connected; the same token is refused over REST after', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const { token } = await signUserToken(TEST_JWT_SECRET, client.id, 2);
-    const socket = await connectClient(baseUrl, token);
+    const socket = await connectClient(t.baseUrl, token);
     open.push(socket);
     const joined = await socket.timeout(3_000).emitWithAck('join_chat', { session_id: sessionId });
     expect(joined.ok).toBe(true);
@@ -464,7 +455,7 @@ describe('socket abuse', () => {
   it('a frame over 64 KB closes that connection, over WebSocket and over polling; nothing is stored', async () => {
     for (const transport of ['websocket', 'polling']) {
       const { client, sessionId } = await t.factory.bookingChat();
-      const socket = await connectClient(baseUrl, client.token, { transports: [transport] });
+      const socket = await connectClient(t.baseUrl, client.token, { transports: [transport] });
       open.push(socket);
       const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve));
       socket.emit('send_message', {
@@ -483,7 +474,7 @@ describe('socket abuse', () => {
     }
     // The server is fine.
     const user = await t.factory.user('client');
-    const socket = await connectClient(baseUrl, user.token);
+    const socket = await connectClient(t.baseUrl, user.token);
     open.push(socket);
     expect(socket.connected).toBe(true);
   });
@@ -541,7 +532,7 @@ describe('socket abuse', () => {
 
   it('a flood of sends from one user over three connections stops at the per-user message budget', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    const sockets = await Promise.all([1, 2, 3].map(() => connectClient(baseUrl, client.token)));
+    const sockets = await Promise.all([1, 2, 3].map(() => connectClient(t.baseUrl, client.token)));
     open.push(...sockets);
     const acks = await Promise.all(
       sockets.flatMap((socket, s) =>
@@ -646,7 +637,7 @@ describe('socket abuse', () => {
   it('cross-site WebSocket: an upgrade or a polling handshake from another origin is refused, the allowed origin gets in', async () => {
     const upgrade = (origin: string | undefined) =>
       new Promise<number>((resolve, reject) => {
-        const request = httpRequest(`${baseUrl}/socket.io/?EIO=4&transport=websocket`, {
+        const request = httpRequest(`${t.baseUrl}/socket.io/?EIO=4&transport=websocket`, {
           headers: {
             connection: 'Upgrade',
             upgrade: 'websocket',
@@ -677,7 +668,7 @@ describe('socket abuse', () => {
     expect(await upgrade('http://allowed.example')).toBe(101);
     expect(await upgrade(undefined)).toBe(101);
 
-    const polling = await fetch(`${baseUrl}/socket.io/?EIO=4&transport=polling`, {
+    const polling = await fetch(`${t.baseUrl}/socket.io/?EIO=4&transport=polling`, {
       headers: { origin: 'http://evil.example' },
     });
     expect(polling.status).toBe(403);
