@@ -1,24 +1,16 @@
 import { freePort, waitUntil } from '@chat/testkit';
 import type { OpenAPIV3 } from 'openapi-types';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FAILING, type Readiness } from '../src/transport/rest/health.routes.js';
 import { expectError } from './support/rest.js';
 import { startServerProcess } from './support/server-process.js';
 import { connectClient, sleep } from './support/sockets.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { startTestApp, useTestApp } from './support/test-app.js';
 
 const METRICS_TOKEN = 'metrics-token-for-the-operations-suite-0123456789';
 const scraper = { authorization: `Bearer ${METRICS_TOKEN}` };
 
-let t: TestApp;
-let baseUrl: string;
-beforeAll(async () => {
-  t = await startTestApp({ METRICS_TOKEN });
-  baseUrl = await t.listen();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp({ METRICS_TOKEN });
 
 function metricValue(text: string, line: string): number {
   const found = text.split('\n').find((l) => l.startsWith(line));
@@ -28,7 +20,7 @@ function metricValue(text: string, line: string): number {
 describe('operations', () => {
   it('/metrics counts messages by type and transport, open sockets, errors by route and code', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    const socket = await connectClient(baseUrl, client.token);
+    const socket = await connectClient(t.baseUrl, client.token);
     await socket.timeout(3000).emitWithAck('join_chat', { session_id: sessionId });
     await socket
       .timeout(3000)
