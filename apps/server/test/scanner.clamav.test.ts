@@ -2,26 +2,18 @@ import { readdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClamavScanner } from '../src/media/scanner.js';
 import type { Readiness } from '../src/transport/rest/health.routes.js';
 import { eicar, form, pdfDocument, wavOf } from './support/media-fixtures.js';
 import { expectStatus, type MessageListAnswer, upload } from './support/rest.js';
 import { eventually, multipartHead, openConnectionsTo, stalledRequest } from './support/stalled.js';
-import { requiredServiceUrl, startTestApp, type TestApp } from './support/test-app.js';
+import { requiredServiceUrl, startTestApp, useTestApp } from './support/test-app.js';
 
 const clamHost = requiredServiceUrl('CLAMAV_HOST');
 const clamPort = process.env.CLAMAV_PORT ?? '3310';
 
-let t: TestApp;
-let baseUrl: string;
-beforeAll(async () => {
-  t = await startTestApp({ CLAMAV_HOST: clamHost, CLAMAV_PORT: clamPort });
-  baseUrl = await t.listen();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp({ CLAMAV_HOST: clamHost, CLAMAV_PORT: clamPort });
 
 /** A real PDF with the EICAR string inside it: the type check passes, the scan must catch it. */
 function infectedPdf(): Buffer {
@@ -78,7 +70,7 @@ describe('uploads with the scanner on', () => {
   it('an infected PDF is FILE_INFECTED and nothing is stored', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const res = await upload(
-      baseUrl,
+      t.baseUrl,
       client,
       '/api/chat/files',
       form({ session_id: sessionId }, { field: 'file', name: 'reading.pdf', data: infectedPdf() }),
@@ -99,14 +91,14 @@ describe('uploads with the scanner on', () => {
     const { client, sessionId } = await t.factory.bookingChat();
     const dirty = Buffer.concat([wavOf(1), eicar()]);
     const bad = await upload(
-      baseUrl,
+      t.baseUrl,
       client,
       '/api/chat/voice-notes',
       form({ session_id: sessionId }, { field: 'voice_note', name: 'note.wav', data: dirty }),
     );
     expectStatus(bad, 422);
     const good = await upload(
-      baseUrl,
+      t.baseUrl,
       client,
       '/api/chat/voice-notes',
       form({ session_id: sessionId }, { field: 'voice_note', name: 'note.wav', data: wavOf(1) }),
