@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TChatMessage } from '@chat/contracts';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { bearerToken } from '../src/auth/auth.service.js';
 import { loadConfig, withoutTrailingSlashes } from '../src/config.js';
@@ -14,35 +14,32 @@ import { join } from './support/cluster.js';
 import { form, pngOf } from './support/media-fixtures.js';
 import { expectError } from './support/rest.js';
 import { type ClientSocket, connectClient, nextEvent, openClient } from './support/sockets.js';
-import { startTestApp, TEST_JWT_SECRET, type TestApp, type TestUser } from './support/test-app.js';
+import {
+  startTestApp,
+  TEST_JWT_SECRET,
+  type TestApp,
+  type TestUser,
+  useTestApp,
+} from './support/test-app.js';
 
 /**
  * Regression tests for what a hostile review of the running service found (issue 12): each
  * `describe` names the finding, each test what an attacker did and what they see now.
  */
 
-let t: TestApp;
-let baseUrl: string;
 const sockets: ClientSocket[] = [];
 
-beforeAll(async () => {
-  t = await startTestApp({ RATE_LIMIT_FILES_PER_MINUTE: '1000' });
-  baseUrl = await t.listen();
-});
-afterAll(async () => {
-  for (const socket of sockets) socket.disconnect();
-  await t?.close();
-});
+const t = useTestApp({ RATE_LIMIT_FILES_PER_MINUTE: '1000' }, { sockets });
 
 async function connect(token: string, extraHeaders?: Record<string, string>) {
-  const socket = await connectClient(baseUrl, token, extraHeaders ? { extraHeaders } : {});
+  const socket = await connectClient(t.baseUrl, token, extraHeaders ? { extraHeaders } : {});
   sockets.push(socket);
   return socket;
 }
 
 /** Whether the socket handshake is refused (connect_error) rather than authenticated. */
 function handshakeRefused(token: string | undefined, extraHeaders: Record<string, string>) {
-  const socket = openClient(baseUrl, token, { extraHeaders });
+  const socket = openClient(t.baseUrl, token, { extraHeaders });
   sockets.push(socket);
   return new Promise<string>((resolve) => {
     socket.once('connect_error', () => resolve('refused'));
@@ -67,7 +64,7 @@ async function multipart(fields: Record<string, string>, file: Parameters<typeof
   };
 }
 
-function trpcFor(user: TestUser, url = baseUrl) {
+function trpcFor(user: TestUser, url = t.baseUrl) {
   return createTRPCClient<AppRouter>({
     links: [httpBatchLink({ url: `${url}/trpc`, headers: () => user.auth })],
   });
@@ -188,7 +185,7 @@ describe('finding 2: an uploader chose the file link the other participant recei
       'x-forwarded-proto': 'javascript',
     });
     const received = await live;
-    const port = new URL(baseUrl).port;
+    const port = new URL(t.baseUrl).port;
     // inject's own Host is localhost:80: a loopback host of this server's, kept as it is.
     expect(hostsOf(stored)).toEqual(['http://localhost', 'http://localhost']);
     expect(hostsOf(received)).toEqual(hostsOf(stored));
@@ -217,7 +214,7 @@ describe('finding 2: an uploader chose the file link the other participant recei
       'x-forwarded-proto': 'javascript',
     });
     const joined = await join(forged, sessionId, 0);
-    const port = new URL(baseUrl).port;
+    const port = new URL(t.baseUrl).port;
     expect(joined.messages.flatMap(hostsOf)).toEqual([
       `http://127.0.0.1:${port}`,
       `http://127.0.0.1:${port}`,
