@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { form, pdfDocument } from './support/media-fixtures.js';
 import { expectStatus, type MessageListAnswer, upload } from './support/rest.js';
 import { type ClientSocket, connectClient } from './support/sockets.js';
 import { eventually, multipartHead, multipartTail, stalledRequest } from './support/stalled.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/test-app.js';
 
 /**
  * Issue 12, finding 9: a body that stopped half way was held forever (still open after 330 s),
@@ -17,25 +17,21 @@ import { startTestApp, type TestApp } from './support/test-app.js';
 const REQUEST_TIMEOUT_MS = 2_000;
 const UPLOAD_IDLE_TIMEOUT_MS = 500;
 
-let t: TestApp;
-let baseUrl: string;
 let port: number;
 const sockets: ClientSocket[] = [];
-beforeAll(async () => {
-  t = await startTestApp({
+const t = useTestApp(
+  {
     REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
     UPLOAD_IDLE_TIMEOUT_MS: String(UPLOAD_IDLE_TIMEOUT_MS),
     // One upload a minute: a stalled upload that kept its budget would leave none.
     RATE_LIMIT_FILES_PER_MINUTE: '1',
     // Longer than the request timeout: a long-poll is held that long waiting for its answer.
     SOCKET_PING_INTERVAL_MS: String(REQUEST_TIMEOUT_MS + 1_000),
-  });
-  baseUrl = await t.listen();
+  },
+  { sockets },
+);
+beforeAll(async () => {
   port = (t.app.server.address() as AddressInfo).port;
-});
-afterAll(async () => {
-  for (const socket of sockets) socket.disconnect();
-  await t.close();
 });
 
 /** Longest a test waits for the server to close a stalled request (the timeout, Node's check, slack). */
@@ -119,7 +115,7 @@ describe('a request body that stops arriving', () => {
 
     // The budget is one upload a minute: the stalled one gave its turn back.
     const next = await upload(
-      baseUrl,
+      t.baseUrl,
       client,
       '/api/chat/files',
       form({ session_id: sessionId }, { field: 'file', name: 'done.pdf', data: pdfDocument() }),
@@ -200,8 +196,8 @@ describe('a request body that stops arriving', () => {
 describe('what the request timeout leaves alone', () => {
   it('a long-polling and a WebSocket client stay connected past REQUEST_TIMEOUT_MS', async () => {
     const { client, sessionId } = await t.factory.bookingChat();
-    const polling = await connectClient(baseUrl, client.token, { transports: ['polling'] });
-    const websocket = await connectClient(baseUrl, client.token);
+    const polling = await connectClient(t.baseUrl, client.token, { transports: ['polling'] });
+    const websocket = await connectClient(t.baseUrl, client.token);
     sockets.push(polling, websocket);
     const dropped: string[] = [];
     polling.on('disconnect', (reason) => dropped.push(`polling: ${reason}`));
