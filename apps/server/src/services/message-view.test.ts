@@ -1,3 +1,4 @@
+import { ZChatJoined, ZMessageReactionUpdate, ZMessageSent } from '@chat/contracts';
 import { describe, expect, it } from 'vitest';
 import type { ParticipantRow, ReactionRow } from '../domain/types.js';
 import {
@@ -5,7 +6,10 @@ import {
   presentCommitted,
   readStatus,
   summarizeReactions,
+  toChatJoined,
   toChatMessage,
+  toMessageSent,
+  toReactionUpdate,
   toSocketMessage,
 } from './message-view.js';
 
@@ -211,5 +215,70 @@ describe('presentCommitted', () => {
       height: 20,
       thumbnail_url: `https://chat.example/f/${draft.id}/thumbnail`,
     });
+  });
+});
+
+describe('socket event presenters', () => {
+  const message = {
+    id: '00000000-0000-4000-8000-000000000001',
+    session_id: SESSION,
+    sender_id: ALICE,
+    seq: 4,
+    content: 'hi',
+    type: 'text' as const,
+    file_url: null,
+    file_name: null,
+    file_size: null,
+    mime_type: null,
+    metadata: {},
+    is_read: false,
+    created_at: '2024-12-01T12:00:00.000Z',
+    edited_at: null,
+    deleted_at: null,
+    profiles: { id: ALICE, first_name: 'Sarah', last_name: null, avatar_url: null },
+    message_reactions: [],
+  };
+
+  it('message_sent: where the message landed, the contract’s fields in its order', () => {
+    const sent = toMessageSent(message);
+    expect(sent).toEqual({
+      message_id: message.id,
+      session_id: SESSION,
+      seq: 4,
+      created_at: message.created_at,
+    });
+    expect(Object.keys(sent)).toEqual(Object.keys(ZMessageSent.shape));
+  });
+
+  it('message_reaction_update: the change without the full list, with who reacted', () => {
+    const change = {
+      message_id: message.id,
+      session_id: SESSION,
+      user_id: BOB,
+      reaction: '👍',
+      action: 'added' as const,
+      reactions: [{ reaction: '👍', count: 1, user_ids: [BOB] }],
+      message_reactions: [],
+    };
+    const update = toReactionUpdate(change, 'Bob');
+    const { message_reactions: _, ...rest } = change;
+    expect(update).toEqual({ ...rest, user_name: 'Bob' });
+    expect(Object.keys(update)).toEqual(Object.keys(ZMessageReactionUpdate.shape));
+  });
+
+  it('chat_joined: the missed messages in the new_message shape', () => {
+    const joined = toChatJoined({
+      session_id: SESSION,
+      last_seq: 4,
+      messages: [message],
+      resync_required: false,
+    });
+    expect(joined).toEqual({
+      session_id: SESSION,
+      last_seq: 4,
+      messages: [toSocketMessage(message)],
+      resync_required: false,
+    });
+    expect(Object.keys(joined)).toEqual(Object.keys(ZChatJoined.shape));
   });
 });
