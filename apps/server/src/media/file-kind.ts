@@ -1,4 +1,5 @@
 import { extname } from 'node:path';
+import { MULTIPART_FIELDS } from '@chat/contracts';
 import { fileTypeFromBuffer, fileTypeFromFile } from 'file-type';
 import { ChatError } from '../errors.js';
 
@@ -92,8 +93,8 @@ export async function sniffUpload(
     throw new ChatError('UNSUPPORTED_FILE_TYPE', undefined, {
       details: [
         endpoint === 'voice'
-          ? `voice_note: expected audio (mp3, wav, ogg, webm), got ${kind.format}`
-          : `file: expected an image (jpg, png, gif, webp) or pdf, got ${kind.format}`,
+          ? `${MULTIPART_FIELDS.voiceNote}: expected audio (mp3, wav, ogg, webm), got ${kind.format}`
+          : `${MULTIPART_FIELDS.file}: expected an image (jpg, png, gif, webp) or pdf, got ${kind.format}`,
       ],
     });
   }

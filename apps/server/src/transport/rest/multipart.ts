@@ -5,12 +5,20 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { issueDetails, MAX_MESSAGE_CHARS, MAX_UPLOAD_BYTES, ZId } from '@chat/contracts';
+import {
+  issueDetails,
+  MAX_MESSAGE_CHARS,
+  MAX_UPLOAD_BYTES,
+  MULTIPART_FIELDS,
+  ZId,
+} from '@chat/contracts';
+import type { MultipartFile, MultipartValue } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ChatError } from '../../errors.js';
 import { SMALL_UPLOAD_BYTES } from '../../media/file-kind.js';
 import type { StreamScan } from '../../media/scanner.js';
+import type { UploadAuthorizer } from '../../services/upload-grant.js';
 
 /**
  * Multipart limits: one file, a handful of short fields, nothing else. A field holds a whole
@@ -41,18 +49,29 @@ export interface ReceivedUpload<F> {
   scan: StreamScan | null;
 }
 
-/** What the receiver knows when it asks for clearance: the target and the client's id, if sent. */
-export interface UploadTarget {
-  sessionId: string;
-  /** The multipart `id` field, when it came before the file (a retry can then be answered). */
-  id: string | undefined;
+/** An upload's fields: every schema names the target session, and may carry the client's id. */
+type UploadFieldsSchema = z.ZodType<{ session_id: string; id?: string | undefined }>;
+
+export interface ReceiveOptions<S extends UploadFieldsSchema> {
+  fileField: string;
+  fieldsSchema: S;
+  tempDir: string;
+  authorize: UploadAuthorizer;
+  startScan: () => StreamScan;
+  /** Longest pause between two pieces of the body (UPLOAD_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs: number;
 }
 
-/**
- * `receive`: read the file (and scan it as it arrives). `discard`: the upload is a retry of a
- * stored message; its bytes are read past, neither spooled nor scanned.
- */
-export type UploadClearance = 'receive' | 'discard';
+/** What has arrived so far; on failure, what there is to close and remove. */
+interface Receiving {
+  tempPath: string;
+  fields: Record<string, string>;
+  originalName: string | undefined;
+  authorized: boolean;
+  scan: StreamScan | null;
+  content: Buffer | null;
+  written: Promise<void>;
+}
 
 /**
  * Streams a multipart body: the one file part goes to a temporary file (never the whole upload
@@ -66,17 +85,9 @@ export type UploadClearance = 'receive' | 'discard';
  * A body that stops arriving for `idleTimeoutMs` is abandoned: the connection is closed. On any
  * failure the temporary file is gone and the scan dropped.
  */
-export async function receiveUpload<S extends z.ZodType>(
+export async function receiveUpload<S extends UploadFieldsSchema>(
   request: FastifyRequest,
-  options: {
-    fileField: string;
-    fieldsSchema: S;
-    tempDir: string;
-    authorize: (target: UploadTarget) => Promise<UploadClearance>;
-    startScan: () => StreamScan;
-    /** Longest pause between two pieces of the body (UPLOAD_IDLE_TIMEOUT_MS). */
-    idleTimeoutMs: number;
-  },
+  options: ReceiveOptions<S>,
 ): Promise<ReceivedUpload<z.output<S>>> {
   if (!request.isMultipart()) {
     throw new ChatError('VALIDATION_ERROR', 'Expected multipart/form-data', {
@@ -84,87 +95,34 @@ export async function receiveUpload<S extends z.ZodType>(
     });
   }
   await mkdir(options.tempDir, { recursive: true });
-  const tempPath = join(options.tempDir, `${randomUUID()}.upload`);
-  const fields: Record<string, string> = {};
-  let originalName: string | undefined;
-  let authorized = false;
-  let scan: StreamScan | null = null;
-  let content: Buffer | null = null;
-  let written: Promise<void> = Promise.resolve();
+  const state: Receiving = {
+    tempPath: join(options.tempDir, `${randomUUID()}.upload`),
+    fields: {},
+    originalName: undefined,
+    authorized: false,
+    scan: null,
+    content: null,
+    written: Promise.resolve(),
+  };
   let stalled = false;
   let stopWatching = () => {};
-
   try {
     const parts = request.parts({ limits: MULTIPART_LIMITS });
     // Watched from here: the parser reads the body from now on.
-    stopWatching = watchIdle(request.raw, options.idleTimeoutMs, () => {
+    stopWatching = abandonWhenIdle(request, options.idleTimeoutMs, () => {
       stalled = true;
-      request.log.warn(
-        { idleTimeoutMs: options.idleTimeoutMs },
-        'upload abandoned: its body stopped arriving',
-      );
-      // The parser sees a body closed early: the part being read fails, and with it the upload.
-      request.raw.destroy();
     });
     for await (const part of parts) {
-      if (part.type === 'field') {
-        if (part.valueTruncated) {
-          throw new ChatError('VALIDATION_ERROR', undefined, {
-            details: [`${part.fieldname}: longer than ${MULTIPART_LIMITS.fieldSize} bytes`],
-          });
-        }
-        if (typeof part.value === 'string') fields[part.fieldname] = part.value;
-        continue;
-      }
-      if (part.fieldname !== options.fileField) {
-        part.file.resume();
-        throw new ChatError('VALIDATION_ERROR', `Unexpected file field ${part.fieldname}`, {
-          details: [`${part.fieldname}: the file goes in ${options.fileField}`],
-        });
-      }
-      originalName = part.filename;
-      const sessionId = ZId.safeParse(fields.session_id);
-      if (sessionId.success) {
-        // Everything sent so far is checked before access, budget and the file itself.
-        parseFields(options.fieldsSchema, fields);
-        const id = ZId.safeParse(fields.id);
-        const clearance = await options.authorize({
-          sessionId: sessionId.data,
-          id: id.success ? id.data : undefined,
-        });
-        authorized = true;
-        if (clearance === 'discard') {
-          part.file.resume();
-          await finished(part.file);
-          continue;
-        }
-        // Connected before the first bytes are read, so they go straight out.
-        scan = options.startScan();
-      }
-      const spooling = spool(part.file, tempPath, scan);
-      written = spooling.written;
-      content = await spooling.received;
-      if (part.file.truncated) throw new ChatError('FILE_TOO_LARGE');
+      if (part.type === 'field') collectField(part, state.fields);
+      else await receiveFile(part, state, options);
     }
-    if (originalName === undefined) {
-      throw new ChatError('VALIDATION_ERROR', `${options.fileField} is required`, {
-        details: [`${options.fileField}: a file is required`],
-      });
-    }
-    const parsed = parseFields(options.fieldsSchema, fields);
-    stopWatching();
-    if (!authorized) {
-      const target = parsed as { session_id: string; id?: string | undefined };
-      // The file is spooled already; a retry found now is answered all the same.
-      await options.authorize({ sessionId: target.session_id, id: target.id });
-    }
-    return { tempPath, written, content, originalName, fields: parsed, scan };
+    return await complete(state, options, stopWatching);
   } catch (error) {
     stopWatching();
-    scan?.abort();
+    state.scan?.abort();
     // A write still in flight would otherwise recreate the file after it is removed.
-    await written.catch(() => {});
-    await rm(tempPath, { force: true });
+    await state.written.catch(() => {});
+    await rm(state.tempPath, { force: true });
     if (stalled) {
       // Nobody reads this answer (the connection is gone); it names the cause in the logs.
       throw new ChatError('VALIDATION_ERROR', 'Upload abandoned: the body stopped arriving', {
@@ -176,6 +134,76 @@ export async function receiveUpload<S extends z.ZodType>(
   }
 }
 
+function collectField(part: MultipartValue, fields: Record<string, string>): void {
+  if (part.valueTruncated) {
+    throw new ChatError('VALIDATION_ERROR', undefined, {
+      details: [`${part.fieldname}: longer than ${MULTIPART_LIMITS.fieldSize} bytes`],
+    });
+  }
+  if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+}
+
+/**
+ * The file part: cleared first when `session_id` came before it (a retry's bytes are then read
+ * past), then spooled, through the scan when there is one.
+ */
+async function receiveFile<S extends UploadFieldsSchema>(
+  part: MultipartFile,
+  state: Receiving,
+  options: ReceiveOptions<S>,
+): Promise<void> {
+  if (part.fieldname !== options.fileField) {
+    part.file.resume();
+    throw new ChatError('VALIDATION_ERROR', `Unexpected file field ${part.fieldname}`, {
+      details: [`${part.fieldname}: the file goes in ${options.fileField}`],
+    });
+  }
+  state.originalName = part.filename;
+  const sessionId = ZId.safeParse(state.fields[MULTIPART_FIELDS.sessionId]);
+  if (sessionId.success) {
+    // Everything sent so far is checked before access, budget and the file itself.
+    parseFields(options.fieldsSchema, state.fields);
+    const id = ZId.safeParse(state.fields[MULTIPART_FIELDS.id]);
+    const clearance = await options.authorize({
+      sessionId: sessionId.data,
+      id: id.success ? id.data : undefined,
+    });
+    state.authorized = true;
+    if (clearance === 'discard') {
+      part.file.resume();
+      await finished(part.file);
+      return;
+    }
+    // Connected before the first bytes are read, so they go straight out.
+    state.scan = options.startScan();
+  }
+  const spooling = spool(part.file, state.tempPath, state.scan);
+  state.written = spooling.written;
+  state.content = await spooling.received;
+  if (part.file.truncated) throw new ChatError('FILE_TOO_LARGE');
+}
+
+/** The body is in: a file was sent, every field holds, and the sender is cleared. */
+async function complete<S extends UploadFieldsSchema>(
+  state: Receiving,
+  options: ReceiveOptions<S>,
+  stopWatching: () => void,
+): Promise<ReceivedUpload<z.output<S>>> {
+  const { tempPath, written, content, originalName, scan } = state;
+  if (originalName === undefined) {
+    throw new ChatError('VALIDATION_ERROR', `${options.fileField} is required`, {
+      details: [`${options.fileField}: a file is required`],
+    });
+  }
+  const fields = parseFields(options.fieldsSchema, state.fields);
+  stopWatching();
+  if (!state.authorized) {
+    // The file is spooled already; a retry found now is answered all the same.
+    await options.authorize({ sessionId: fields.session_id, id: fields.id });
+  }
+  return { tempPath, written, content, originalName, fields, scan };
+}
+
 function parseFields<S extends z.ZodType>(schema: S, fields: Record<string, string>): z.output<S> {
   const parsed = schema.safeParse(fields);
   if (!parsed.success) {
@@ -184,6 +212,18 @@ function parseFields<S extends z.ZodType>(schema: S, fields: Record<string, stri
     });
   }
   return parsed.data;
+}
+
+/**
+ * Abandons the upload when its body stops arriving: the parser sees a body closed early, the
+ * part being read fails, and with it the upload.
+ */
+function abandonWhenIdle(request: FastifyRequest, ms: number, onAbandon: () => void): () => void {
+  return watchIdle(request.raw, ms, () => {
+    onAbandon();
+    request.log.warn({ idleTimeoutMs: ms }, 'upload abandoned: its body stopped arriving');
+    request.raw.destroy();
+  });
 }
 
 /**
