@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startTestApp, useTestApp } from './support/test-app.js';
 
 /** `Content-Security-Policy` as { directive: [sources] }. */
 function policy(response: LightMyRequestResponse): Record<string, string[]> {
@@ -26,20 +26,14 @@ function expectHardened(response: LightMyRequestResponse): void {
   expect(policy(response)['frame-ancestors']).toEqual(["'none'"]);
 }
 
-let webDist: string;
-let t: TestApp;
-beforeAll(async () => {
-  webDist = mkdtempSync(join(tmpdir(), 'chat-web-dist-'));
-  writeFileSync(
-    join(webDist, 'index.html'),
-    '<!doctype html><div id="root"></div><script type="module" src="/assets/index.js"></script>',
-  );
-  t = await startTestApp({ WEB_DIST_DIR: webDist, PUBLIC_URL: 'https://chat.example' });
-});
-afterAll(async () => {
-  await t.close();
-  rmSync(webDist, { recursive: true, force: true });
-});
+const webDist = mkdtempSync(join(tmpdir(), 'chat-web-dist-'));
+writeFileSync(
+  join(webDist, 'index.html'),
+  '<!doctype html><div id="root"></div><script type="module" src="/assets/index.js"></script>',
+);
+// Registered before the app's: after-hooks run last-registered first, so this runs after close.
+afterAll(() => rmSync(webDist, { recursive: true, force: true }));
+const t = useTestApp({ WEB_DIST_DIR: webDist, PUBLIC_URL: 'https://chat.example' });
 
 describe('security headers (issue 12)', () => {
   it('the web page can no longer run inline or foreign script, be framed, or be sniffed: strict CSP, nosniff, Referrer-Policy, HSTS on https', async () => {
