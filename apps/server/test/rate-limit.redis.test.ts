@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Readiness } from '../src/transport/rest/health.routes.js';
 import { expectError, type MessageListAnswer, rest } from './support/rest.js';
 import {
@@ -6,21 +6,14 @@ import {
   startTestApp,
   type TestApp,
   type TestUser,
+  useTestApp,
 } from './support/test-app.js';
 
 const env = { REDIS_URL: requiredServiceUrl('REDIS_URL'), RATE_LIMIT_MESSAGES_PER_MINUTE: '2' };
 
 // Two app instances: separate processes' worth of memory, one database, one Redis.
-let a: TestApp;
-let b: TestApp;
-beforeAll(async () => {
-  a = await startTestApp(env);
-  b = await startTestApp(env, { database: a.database });
-});
-afterAll(async () => {
-  await b.close();
-  await a.close();
-});
+const a = useTestApp(env);
+const b = useTestApp(env, { sharesDatabaseWith: a });
 
 const send = (app: TestApp, user: TestUser, sessionId: string, content: string) =>
   rest(app.app, user).post('/api/chat/messages', { session_id: sessionId, content });
