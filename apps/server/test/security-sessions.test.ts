@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AppRouter } from '../src/transport/trpc/app.router.js';
 import { form, pngOf } from './support/media-fixtures.js';
 import {
@@ -14,38 +14,24 @@ import {
   upload,
 } from './support/rest.js';
 import { type ClientSocket, connectClient } from './support/sockets.js';
-import { startTestApp, type TestApp, type TestUser } from './support/test-app.js';
+import { type TestUser, useTestApp } from './support/test-app.js';
 
 /**
  * Issue 12, findings 4, 10a, 10b and the read budget of 10c: who may open which chat, how many,
  * what an unknown id gives away, deleting evidence after a close, and scraping by reads.
  */
 
-/** The app with the default budgets (30 sessions an hour, 600 reads a minute). */
-let t: TestApp;
-let baseUrl: string;
-/** The same database with a read budget small enough to spend in a test. */
-let limited: TestApp;
-let limitedUrl: string;
 const READS_PER_MINUTE = 6;
 const sockets: ClientSocket[] = [];
+/** The app with the default budgets (30 sessions an hour, 600 reads a minute). */
+const t = useTestApp();
+/** The same database with a read budget small enough to spend in a test (closes first). */
+const limited = useTestApp(
+  { RATE_LIMIT_READS_PER_MINUTE: String(READS_PER_MINUTE) },
+  { sharesDatabaseWith: t, sockets },
+);
 
-beforeAll(async () => {
-  t = await startTestApp();
-  baseUrl = await t.listen();
-  limited = await startTestApp(
-    { RATE_LIMIT_READS_PER_MINUTE: String(READS_PER_MINUTE) },
-    { database: t.database },
-  );
-  limitedUrl = await limited.listen();
-});
-afterAll(async () => {
-  for (const socket of sockets) socket.disconnect();
-  await limited.close();
-  await t.close();
-});
-
-function trpcFor(user: TestUser, url = baseUrl) {
+function trpcFor(user: TestUser, url = t.baseUrl) {
   return createTRPCClient<AppRouter>({
     links: [httpBatchLink({ url: `${url}/trpc`, headers: () => user.auth })],
   });
@@ -80,7 +66,7 @@ async function trpcError(call: Promise<unknown>): Promise<TrpcFailure> {
   };
 }
 
-async function socketFor(user: TestUser, url = baseUrl): Promise<ClientSocket> {
+async function socketFor(user: TestUser, url = t.baseUrl): Promise<ClientSocket> {
   const socket = await connectClient(url, user.token);
   sockets.push(socket);
   return socket;
@@ -396,7 +382,7 @@ describe('finding 10c: reads have a budget', () => {
   it(`reads past the per-minute budget (scraping history) are 429 with Retry-After over REST, tRPC and the socket; sends and signed file links are not counted`, async () => {
     const { client, reader, sessionId } = await limited.factory.bookingChat();
     const uploaded = await upload(
-      limitedUrl,
+      limited.baseUrl,
       client,
       '/api/chat/files',
       form(
@@ -413,8 +399,11 @@ describe('finding 10c: reads have a budget', () => {
     expect((await api.get('/api/chat/sessions')).statusCode).toBe(200);
     expect((await api.get(`/api/chat/sessions/${sessionId}`)).statusCode).toBe(200);
     expect((await api.get(`/api/chat/messages?session_id=${sessionId}`)).statusCode).toBe(200);
-    await trpcFor(client, limitedUrl).messages.list.query({ session_id: sessionId, after_seq: 0 });
-    const socket = await socketFor(client, limitedUrl);
+    await trpcFor(client, limited.baseUrl).messages.list.query({
+      session_id: sessionId,
+      after_seq: 0,
+    });
+    const socket = await socketFor(client, limited.baseUrl);
     const joined = await socket
       .timeout(3000)
       .emitWithAck('join_chat', { session_id: sessionId, since_seq: 0 });
@@ -428,7 +417,7 @@ describe('finding 10c: reads have a budget', () => {
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
     expectError(await api.get(`/api/chat/files/${fileMessageId}`), 'RATE_LIMIT_EXCEEDED');
-    expect((await trpcError(trpcFor(client, limitedUrl).sessions.list.query({}))).code).toBe(
+    expect((await trpcError(trpcFor(client, limited.baseUrl).sessions.list.query({}))).code).toBe(
       'RATE_LIMIT_EXCEEDED',
     );
     const rejoin = await socket.timeout(3000).emitWithAck('join_chat', { session_id: sessionId });
