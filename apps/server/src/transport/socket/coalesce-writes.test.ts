@@ -1,5 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect, createServer, Socket } from 'node:net';
+import { Server } from 'socket.io';
+import { io as connectClient } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import { coalesceWrites, type EngineConnection } from './coalesce-writes.js';
 
@@ -115,3 +119,93 @@ describe('coalesceWrites', () => {
     }
   });
 });
+
+/**
+ * `coalesceWrites` leans on two internals: engine.io queues a connection's packets while its
+ * `transport.writable` is false, and ws keeps the connection's net.Socket as `_socket`. engine.io
+ * is pinned to one version for that (root package.json, pnpm overrides); this suite runs the
+ * engine.io and ws that socket.io really uses, so a bump that changes either fails here, by name,
+ * instead of silently losing the gain or breaking the sends (see docs/decisions.md, "Socket
+ * writes coalesced per turn: engine.io pinned").
+ */
+describe('coalesceWrites on the engine.io and ws that socket.io runs', () => {
+  it('a turn of emits leaves as one flush through ws, its frames corked into one write', async () => {
+    const http = createHttpServer();
+    const io = new Server(http);
+    const engineConnections: EngineConnection[] = [];
+    io.engine.on('connection', (connection: EngineConnection) => {
+      coalesceWrites(connection);
+      engineConnections.push(connection);
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as AddressInfo;
+    const serverSocket = new Promise<import('socket.io').Socket>((resolve) =>
+      io.on('connection', resolve),
+    );
+    const client = connectClient(`http://127.0.0.1:${port}`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    try {
+      const socket = await serverSocket;
+      const received: number[] = [];
+      client.on('frame', (n: number) => received.push(n));
+      await new Promise((resolve) => client.on('connect', () => resolve(null)));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+
+      const [connection] = engineConnections;
+      const transport = connection?.transport;
+      expect(transport?.name, 'engine.io: Socket#transport is the websocket transport').toBe(
+        'websocket',
+      );
+      expect(
+        typeof transport?.writable,
+        'engine.io: Transport#writable, which coalesceWrites turns off for a turn',
+      ).toBe('boolean');
+      const raw = transport?.socket?._socket;
+      expect(raw, 'ws: WebSocket#_socket, the net.Socket coalesceWrites corks').toBeInstanceOf(
+        Socket,
+      );
+      if (!connection || !raw) return;
+
+      const flushes: number[] = [];
+      const corkedAtWrite: number[] = [];
+      connection.on('flush', (packets) => flushes.push(packets.length));
+      const write = raw.write;
+      raw.write = function (this: Socket, ...args: Parameters<Socket['write']>) {
+        corkedAtWrite.push(this.writableCorked);
+        return write.apply(this, args);
+      } as Socket['write'];
+
+      // One turn: three frames to this socket, and a broadcast (ws's pre-encoded frame path).
+      socket.emit('frame', 1);
+      socket.emit('frame', 2);
+      socket.emit('frame', 3);
+      io.emit('frame', 4);
+      expect(flushes, 'engine.io: packets queue while transport.writable is false').toEqual([]);
+
+      await waitUntil(() => received.length === 4);
+      expect(received).toEqual([1, 2, 3, 4]);
+      expect(flushes, 'engine.io: the held packets leave in one flush').toEqual([4]);
+      expect(corkedAtWrite.length, 'ws: one write per frame').toBeGreaterThanOrEqual(4);
+      expect(
+        corkedAtWrite.every((corked) => corked > 0),
+        'ws: every frame of the flush written to the corked net.Socket',
+      ).toBe(true);
+      expect(raw.writableCorked).toBe(0);
+      expect(transport?.writable, 'engine.io: writable again once its write completed').toBe(true);
+    } finally {
+      client.close();
+      await io.close();
+    }
+  });
+});
+
+async function waitUntil(done: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
