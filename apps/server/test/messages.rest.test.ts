@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TChatMessage } from '@chat/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   expectError,
   type MarkReadAnswer,
@@ -10,7 +10,7 @@ import {
   type SessionAnswer,
   type SessionListAnswer,
 } from './support/rest.js';
-import { startTestApp, type TestApp, type TestUser, useTestApp } from './support/test-app.js';
+import { startTestApp, type TestUser, useTestApp } from './support/test-app.js';
 
 const t = useTestApp();
 
@@ -692,13 +692,7 @@ describe('DELETE /api/chat/messages/:id', () => {
 });
 
 describe('rate limit', () => {
-  let limited: TestApp;
-  beforeAll(async () => {
-    limited = await startTestApp({ RATE_LIMIT_MESSAGES_PER_MINUTE: '3' }, { database: t.database });
-  });
-  afterAll(async () => {
-    await limited.close();
-  });
+  const limited = useTestApp({ RATE_LIMIT_MESSAGES_PER_MINUTE: '3' }, { sharesDatabaseWith: t });
 
   it('the 4th send in a minute is 429 RATE_LIMIT_EXCEEDED with Retry-After; counted per user', async () => {
     const { client, reader, sessionId } = await limited.factory.bookingChat();
