@@ -19,7 +19,8 @@ export interface EngineConnection {
  * write in progress). The first packet of a turn marks the idle transport not writable, so the
  * rest of the turn's packets queue behind it; `setImmediate` (right after this turn's I/O
  * callbacks) makes it writable again and flushes the queue, with the TCP socket corked for that
- * synchronous flush so the frames go out in one write.
+ * synchronous flush so the frames go out in one write. Those are engine.io's and ws's internals,
+ * so engine.io is pinned to one version and the test runs the real ones (docs/decisions.md).
  */
 export function coalesceWrites(connection: EngineConnection): void {
   // Shared listeners (`this` is the connection): no closures kept per idle connection.
