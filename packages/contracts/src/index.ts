@@ -4,5 +4,7 @@ export * from './envelope.js';
 export * from './errors.js';
 export * from './messages.js';
 export * from './paths.js';
+export * from './rest-operations.js';
 export * from './sessions.js';
 export * from './socket.js';
+export * from './socket-events.js';
