@@ -51,44 +51,13 @@ export function createSocketServer(options: SocketServerOptions): {
   close(): Promise<void>;
 } {
   let closing = false;
-  const io: ChatServer = new Server(options.httpServer, {
-    maxHttpBufferSize: MAX_SOCKET_PAYLOAD_BYTES,
-    pingInterval: options.pingIntervalMs ?? 25_000,
-    pingTimeout: options.pingTimeoutMs ?? 20_000,
-    // Cross-site WebSocket hijacking: a browser page from another origin cannot open a socket.
-    allowRequest: (request, callback) => {
-      // A node shutting down takes no new connections: the client tries again (another node).
-      if (closing) return callback('shutting down', false);
-      const origin = request.headers.origin;
-      callback(null, origin === undefined || options.isAllowedOrigin(origin, request.headers.host));
-    },
-    cors: {
-      origin: (origin, callback) =>
-        callback(null, origin === undefined ? true : options.isAllowedOrigin(origin, undefined)),
-      credentials: true,
-    },
-    ...(options.adapterRedis
-      ? { adapter: createAdapter(options.adapterRedis, { maxLen: 100_000 }) }
-      : {}),
-  });
-
+  const io = newChatServer(options, () => closing);
   io.engine.on('connection', coalesceWrites);
-  // Each socket's typing state, so a message sent over REST or tRPC can end it.
-  const typingBySocket = new Map<string, TypingState>();
-  const endTyping = (sessionId: string, userId: string) => {
-    const here = io.of('/').adapter.rooms.get(presenceRoom(sessionId, userId));
-    for (const socketId of here ?? []) typingBySocket.get(socketId)?.stop(sessionId);
-  };
-  // Each socket's connection, so a profile change can reach the sockets of its user here.
-  const connections = new Map<string, SocketConnection>();
-  const reassess = (userId: string | undefined) => {
-    const ids = userId ? io.of('/').adapter.rooms.get(userRoom(userId)) : connections.keys();
-    for (const socketId of ids ?? []) connections.get(socketId)?.reassess();
-  };
+  const here = new LocalSockets(io);
   const stopGateway = registerGateway(io, options.bus, options.logger, {
-    endTyping,
+    endTyping: (sessionId, userId) => here.endTyping(sessionId, userId),
     clustered: options.adapterRedis !== undefined,
-    reassess,
+    reassess: (userId) => here.reassess(userId),
   });
   // The adapter's client queues commands while Redis is away; presence lookups must not wait on it.
   const adapterRedis = options.adapterRedis;
@@ -109,12 +78,7 @@ export function createSocketServer(options: SocketServerOptions): {
       options.socketsPerUser ?? DEFAULT_SOCKETS_PER_USER,
     );
     const typing = new TypingState(io, socket);
-    typingBySocket.set(socket.id, typing);
-    connections.set(socket.id, connection);
-    socket.on('disconnect', () => {
-      typingBySocket.delete(socket.id);
-      connections.delete(socket.id);
-    });
+    here.add(connection, typing);
     const deps: HandlerDeps = { io, services: options.services, typing, tabs };
     // Typing first: a closed socket's indicators end before its presence is reconsidered.
     registerTypingHandlers(connection, deps);
@@ -137,4 +101,62 @@ export function createSocketServer(options: SocketServerOptions): {
       await io.of('/').adapter.close?.();
     },
   };
+}
+
+function newChatServer(options: SocketServerOptions, closing: () => boolean): ChatServer {
+  return new Server(options.httpServer, {
+    maxHttpBufferSize: MAX_SOCKET_PAYLOAD_BYTES,
+    pingInterval: options.pingIntervalMs ?? 25_000,
+    pingTimeout: options.pingTimeoutMs ?? 20_000,
+    // Cross-site WebSocket hijacking: a browser page from another origin cannot open a socket.
+    allowRequest: (request, callback) => {
+      // A node shutting down takes no new connections: the client tries again (another node).
+      if (closing()) return callback('shutting down', false);
+      const origin = request.headers.origin;
+      callback(null, origin === undefined || options.isAllowedOrigin(origin, request.headers.host));
+    },
+    cors: {
+      origin: (origin, callback) =>
+        callback(null, origin === undefined ? true : options.isAllowedOrigin(origin, undefined)),
+      credentials: true,
+    },
+    ...(options.adapterRedis
+      ? { adapter: createAdapter(options.adapterRedis, { maxLen: 100_000 }) }
+      : {}),
+  });
+}
+
+/**
+ * This node's sockets, each with its connection and typing state, so what the gateway hears
+ * reaches them: a message sent over REST or tRPC ends the sender's typing, a profile change
+ * has its user's sockets read it again.
+ */
+class LocalSockets {
+  private readonly typingBySocket = new Map<string, TypingState>();
+  private readonly connections = new Map<string, SocketConnection>();
+
+  constructor(private readonly io: ChatServer) {}
+
+  add(connection: SocketConnection, typing: TypingState): void {
+    const { id } = connection.socket;
+    this.typingBySocket.set(id, typing);
+    this.connections.set(id, connection);
+    connection.socket.on('disconnect', () => {
+      this.typingBySocket.delete(id);
+      this.connections.delete(id);
+    });
+  }
+
+  endTyping(sessionId: string, userId: string): void {
+    const sockets = this.io.of('/').adapter.rooms.get(presenceRoom(sessionId, userId));
+    for (const socketId of sockets ?? []) this.typingBySocket.get(socketId)?.stop(sessionId);
+  }
+
+  /** The user's sockets here, or every socket here (undefined), read their profile again. */
+  reassess(userId: string | undefined): void {
+    const ids = userId
+      ? this.io.of('/').adapter.rooms.get(userRoom(userId))
+      : this.connections.keys();
+    for (const socketId of ids ?? []) this.connections.get(socketId)?.reassess();
+  }
 }
