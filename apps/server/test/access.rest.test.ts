@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TErrorEnvelope } from '@chat/contracts';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { queryRows, sql } from '../src/db/database.js';
 import {
   expectError,
@@ -10,15 +10,9 @@ import {
   type SessionAnswer,
   type SessionListAnswer,
 } from './support/rest.js';
-import { startTestApp, TEST_JWT_SECRET, type TestApp, type TestUser } from './support/test-app.js';
+import { TEST_JWT_SECRET, type TestUser, useTestApp } from './support/test-app.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestApp();
 
 interface AuditRow {
   actor_id: string;
@@ -62,66 +56,17 @@ async function token(
 
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+// What each role may do in a session, over REST, tRPC and the socket: access.matrix.test.ts.
+
 describe('a user outside a session', () => {
-  it('can neither read the session nor list, send, react, mark read or delete in it', async () => {
-    const { sessionId, messageId, client, reader } = await chatWithMessage();
-    const outsider = await t.factory.user('client');
-    const otherReader = await t.factory.user('reader');
-    for (const user of [outsider, otherReader]) {
-      const api = rest(t.app, user);
-      expectError(await api.get(`/api/chat/sessions/${sessionId}`), 'CHAT_ACCESS_DENIED');
-      expectError(
-        await api.get(`/api/chat/messages?session_id=${sessionId}`),
-        'CHAT_ACCESS_DENIED',
-      );
-      expectError(
-        await api.get(`/api/chat/messages?session_id=${sessionId}&before_message_id=${messageId}`),
-        'CHAT_ACCESS_DENIED',
-      );
-      expectError(
-        await api.get(`/api/chat/messages?session_id=${sessionId}&after_seq=0`),
-        'CHAT_ACCESS_DENIED',
-      );
-      expectError(
-        await api.post('/api/chat/messages', { session_id: sessionId, content: 'let me in' }),
-        'CHAT_ACCESS_DENIED',
-      );
-      expectError(
-        await api.post('/api/chat/messages', {
-          id: randomUUID(),
-          session_id: sessionId,
-          content: 'retry',
-        }),
-        'CHAT_ACCESS_DENIED',
-      );
-      expectError(
-        await api.post(`/api/chat/messages/${messageId}/reactions`, { reaction: '👍' }),
-        'CHAT_ACCESS_DENIED',
-      );
-      expectError(
-        await api.delete(`/api/chat/messages/${messageId}/reactions/${encodeURIComponent('👍')}`),
-        'CHAT_ACCESS_DENIED',
-      );
-      expectError(await api.put(`/api/chat/messages/${messageId}/read`), 'CHAT_ACCESS_DENIED');
-      expectError(await api.delete(`/api/chat/messages/${messageId}`), 'CHAT_ACCESS_DENIED');
-      expectError(
-        await api.patch(`/api/chat/sessions/${sessionId}`, { status: 'closed' }),
-        'CHAT_ACCESS_DENIED',
-      );
-      const listed = (await api.get('/api/chat/sessions?status=all')).json<SessionListAnswer>()
-        .data;
+  it('does not see the session in their list', async () => {
+    await chatWithMessage();
+    for (const user of [await t.factory.user('client'), await t.factory.user('reader')]) {
+      const listed = (
+        await rest(t.app, user).get('/api/chat/sessions?status=all')
+      ).json<SessionListAnswer>().data;
       expect(listed.sessions).toEqual([]);
     }
-    // Nothing the outsiders tried left a trace.
-    expect(await contentSeenBy(client, sessionId)).toEqual(['private words']);
-    const [message] = (
-      await rest(t.app, reader).get(`/api/chat/messages?session_id=${sessionId}`)
-    ).json<MessageListAnswer>().data.messages;
-    expect(message?.message_reactions).toEqual([]);
-    expect(
-      (await rest(t.app, client).get(`/api/chat/sessions/${sessionId}`)).json<SessionAnswer>().data
-        .status,
-    ).toBe('active');
   });
 
   it('cannot reuse a participant’s message id to read the stored message', async () => {
@@ -179,8 +124,8 @@ describe('admin and monitor', () => {
     ]);
   });
 
-  it('a monitor reads any session (audited) and can write nothing', async () => {
-    const { client, sessionId, messageId } = await chatWithMessage();
+  it('a monitor reads any session, each read audited (its refused writes: the matrix)', async () => {
+    const { client, sessionId } = await chatWithMessage();
     const monitor = await t.factory.user('monitor');
     const api = rest(t.app, monitor);
 
@@ -190,29 +135,6 @@ describe('admin and monitor', () => {
       `/api/chat/sessions?scope=all&status=all&booking_id=${(await rest(t.app, client).get(`/api/chat/sessions/${sessionId}`)).json<SessionAnswer>().data.booking_id}`,
     );
     expect(all.json<SessionListAnswer>().data.sessions.map((s) => s.id)).toEqual([sessionId]);
-
-    expectError(
-      await api.post('/api/chat/messages', { session_id: sessionId, content: 'hi' }),
-      'CHAT_ACCESS_DENIED',
-    );
-    expectError(
-      await api.post('/api/chat/messages', {
-        session_id: sessionId,
-        content: 'hi',
-        type: 'system',
-      }),
-      'CHAT_ACCESS_DENIED',
-    );
-    expectError(
-      await api.post(`/api/chat/messages/${messageId}/reactions`, { reaction: '👀' }),
-      'CHAT_ACCESS_DENIED',
-    );
-    expectError(await api.put(`/api/chat/messages/${messageId}/read`), 'CHAT_ACCESS_DENIED');
-    expectError(await api.delete(`/api/chat/messages/${messageId}`), 'CHAT_ACCESS_DENIED');
-    expectError(
-      await api.patch(`/api/chat/sessions/${sessionId}`, { status: 'closed' }),
-      'CHAT_ACCESS_DENIED',
-    );
 
     expect(await contentSeenBy(client, sessionId)).toEqual(['private words']);
     const audit = await auditRows(monitor.id);
