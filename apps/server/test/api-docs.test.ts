@@ -14,19 +14,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { OpenAPIV3 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerPlugins } from '../src/app.js';
 import { compose } from '../src/composition.js';
 import { loadConfig } from '../src/config.js';
 import { type Database, openDatabase } from '../src/db/database.js';
-import { errorsPlugin } from '../src/plugins/errors.plugin.js';
-import { lifecyclePlugin } from '../src/plugins/lifecycle.plugin.js';
-import { observabilityPlugin } from '../src/plugins/observability.plugin.js';
-import { restPlugin } from '../src/plugins/rest.plugin.js';
-import { securityPlugin } from '../src/plugins/security.plugin.js';
-import { socketGatewayPlugin } from '../src/plugins/socket-gateway.plugin.js';
-import { trpcPlugin } from '../src/plugins/trpc.plugin.js';
 import { fastifyOptions } from '../src/server-options.js';
-import { asyncApiPlugin } from '../src/transport/docs/asyncapi.plugin.js';
-import { openApiPlugin } from '../src/transport/docs/openapi.plugin.js';
 
 /** Every event of the interfaces, listed by hand: the compiler checks the lists are complete. */
 const CLIENT_EVENT_NAMES = Object.keys({
@@ -59,7 +51,7 @@ const SERVER_EVENT_NAMES = Object.keys({
 const NOT_REST = /^(\w+ \/(trpc|docs)(\/|$)|OPTIONS \*$)/;
 
 /**
- * The app as `buildApp` puts it together, with the docs plugins, every route it registers
+ * The app as `buildApp` puts it together (the same plugin list), every route it registers
  * recorded. Development sign-in and METRICS_TOKEN are on, so every route exists.
  */
 async function buildDocumentedApp(database: Database) {
@@ -78,15 +70,7 @@ async function buildDocumentedApp(database: Database) {
   });
   const root = compose({ config, database, logger: false }, app.log);
   await app.register(recordRoutes);
-  await app.register(lifecyclePlugin);
-  await app.register(errorsPlugin, root);
-  await app.register(securityPlugin, root);
-  await app.register(openApiPlugin);
-  await app.register(asyncApiPlugin);
-  await app.register(observabilityPlugin, root);
-  await app.register(restPlugin, root);
-  await app.register(trpcPlugin, root);
-  await app.register(socketGatewayPlugin, root);
+  await registerPlugins(app, root);
   await app.ready();
   return { app, routes };
 }
