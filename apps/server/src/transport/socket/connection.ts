@@ -253,50 +253,61 @@ export class SocketConnection {
       // Behind another event of this connection, queued or running: a burst.
       const behind = this.unfinished > 0;
       this.unfinished += 1;
-      this.queue = this.queue.then(async () => {
-        // One event of a burst per turn of the event loop: a connection with hundreds of
-        // queued events must not run them back to back in one burst of promise callbacks (with
-        // the embedded database every query settles without I/O), starving every other
-        // socket's reads. An event that waited for nothing runs at once.
-        if (behind) await new Promise((resolve) => setImmediate(resolve));
-        try {
-          const actor = (await this.ready) && this.actor;
-          if (!actor || !this.socket.connected) return;
-          let response: TAck<R>;
-          try {
-            const parsed = schema.safeParse(raw);
-            if (!parsed.success) {
-              throw new ChatError('VALIDATION_ERROR', undefined, {
-                details: issueDetails(parsed.error.issues, { whole: 'payload' }),
-              });
-            }
-            // Each event is its own request: its id follows it into the fan-out logs.
-            const requestId = `${this.socket.id}:${++this.eventCount}`;
-            response = { ok: true, data: await run({ ...actor, requestId }, parsed.data) };
-          } catch (error) {
-            const chatError = concealed(asChatError(error));
-            if (chatError.code === 'INTERNAL_ERROR') this.onLog(error);
-            this.onError(event, chatError.code);
-            this.socket.emit('error', {
-              code: chatError.code,
-              error: chatError.message,
-              details: chatError.details,
-            });
-            response = {
-              ok: false,
-              error: {
-                code: chatError.code,
-                message: chatError.message,
-                details: chatError.details,
-              },
-            };
-          }
-          ack?.(response);
-        } finally {
-          this.unfinished -= 1;
-        }
-      });
+      this.queue = this.queue.then(() => this.runEvent(behind, event, schema, run, raw, ack));
     });
+  }
+
+  /** One queued event: after authentication, parsed, run, answered through its ack. */
+  private async runEvent<S extends z.ZodType, R>(
+    behind: boolean,
+    event: string,
+    schema: S,
+    run: (actor: Actor, payload: z.output<S>) => Promise<R>,
+    raw: unknown,
+    ack: TAckCallback<R> | undefined,
+  ): Promise<void> {
+    // One event of a burst per turn of the event loop: a connection with hundreds of queued
+    // events must not run them back to back in one burst of promise callbacks (with the
+    // embedded database every query settles without I/O), starving every other socket's reads.
+    // An event that waited for nothing runs at once.
+    if (behind) await new Promise((resolve) => setImmediate(resolve));
+    try {
+      const actor = (await this.ready) && this.actor;
+      if (!actor || !this.socket.connected) return;
+      let response: TAck<R>;
+      try {
+        const parsed = schema.safeParse(raw);
+        if (!parsed.success) {
+          throw new ChatError('VALIDATION_ERROR', undefined, {
+            details: issueDetails(parsed.error.issues, { whole: 'payload' }),
+          });
+        }
+        // Each event is its own request: its id follows it into the fan-out logs.
+        const requestId = `${this.socket.id}:${++this.eventCount}`;
+        response = { ok: true, data: await run({ ...actor, requestId }, parsed.data) };
+      } catch (error) {
+        response = this.refuse(event, error);
+      }
+      ack?.(response);
+    } finally {
+      this.unfinished -= 1;
+    }
+  }
+
+  /** A failed event: logged when unexpected, counted, told as an `error` event and in the ack. */
+  private refuse(event: string, error: unknown): TAck<never> {
+    const chatError = concealed(asChatError(error));
+    if (chatError.code === 'INTERNAL_ERROR') this.onLog(error);
+    this.onError(event, chatError.code);
+    this.socket.emit('error', {
+      code: chatError.code,
+      error: chatError.message,
+      details: chatError.details,
+    });
+    return {
+      ok: false,
+      error: { code: chatError.code, message: chatError.message, details: chatError.details },
+    };
   }
 }
 
