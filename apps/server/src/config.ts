@@ -138,48 +138,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
   }
   const e = parsed.data;
-  const secret = e.JWT_SECRET ?? e.SUPABASE_JWT_SECRET;
-  const jwksUrl =
-    e.JWKS_URL ??
-    (e.SUPABASE_URL ? new URL('/auth/v1/.well-known/jwks.json', e.SUPABASE_URL).href : undefined);
-
-  let auth: AuthConfig;
-  if (secret) auth = { kind: 'secret', secret };
-  else if (jwksUrl) auth = { kind: 'jwks', url: jwksUrl };
-  else if (e.NODE_ENV === 'production') {
-    throw new ConfigError(
-      'JWT_SECRET (or SUPABASE_JWT_SECRET, JWKS_URL or SUPABASE_URL) is required when NODE_ENV=production',
-    );
-  } else auth = { kind: 'dev' };
-
-  if (e.NODE_ENV === 'production') requireStrongSecrets(e);
-  const publicUrl = e.PUBLIC_URL;
-  if (publicUrl !== undefined && !['http:', 'https:'].includes(new URL(publicUrl).protocol)) {
-    throw new ConfigError('PUBLIC_URL must be an http or https URL');
-  }
-  if (e.NODE_ENV === 'production' && !publicUrl) {
-    throw new ConfigError(
-      'PUBLIC_URL is required when NODE_ENV=production (file links are built on it, never on request headers)',
-    );
-  }
-
-  if (e.NODE_ENV === 'production' && auth.kind === 'jwks' && !e.FILE_URL_SECRET) {
-    throw new ConfigError(
-      'FILE_URL_SECRET is required when NODE_ENV=production and tokens are checked with JWKS',
-    );
-  }
-
+  const auth = authOf(e);
   const clamav = e.CLAMAV_SOCKET
     ? { socket: e.CLAMAV_SOCKET }
     : e.CLAMAV_HOST
       ? { host: e.CLAMAV_HOST, port: e.CLAMAV_PORT }
       : undefined;
-
-  if (e.NODE_ENV === 'production' && !clamav && !e.ALLOW_UNSCANNED_UPLOADS) {
-    throw new ConfigError(
-      'CLAMAV_HOST (or CLAMAV_SOCKET) is required when NODE_ENV=production; set ALLOW_UNSCANNED_UPLOADS=true to accept unscanned files',
-    );
+  const publicUrl = e.PUBLIC_URL;
+  if (publicUrl !== undefined && !['http:', 'https:'].includes(new URL(publicUrl).protocol)) {
+    throw new ConfigError('PUBLIC_URL must be an http or https URL');
   }
+  if (e.NODE_ENV === 'production') requireProductionSettings(e, auth, clamav !== undefined);
 
   return {
     env: e.NODE_ENV,
@@ -224,6 +193,46 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     socketEventsPer10s: e.SOCKET_EVENTS_PER_10S,
     webDistDir: e.WEB_DIST_DIR,
   };
+}
+
+/** Tokens are checked with a secret, else a key set, else (outside production) development sign-in. */
+function authOf(e: z.output<typeof ZEnv>): AuthConfig {
+  const secret = e.JWT_SECRET ?? e.SUPABASE_JWT_SECRET;
+  const jwksUrl =
+    e.JWKS_URL ??
+    (e.SUPABASE_URL ? new URL('/auth/v1/.well-known/jwks.json', e.SUPABASE_URL).href : undefined);
+  if (secret) return { kind: 'secret', secret };
+  if (jwksUrl) return { kind: 'jwks', url: jwksUrl };
+  if (e.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'JWT_SECRET (or SUPABASE_JWT_SECRET, JWKS_URL or SUPABASE_URL) is required when NODE_ENV=production',
+    );
+  }
+  return { kind: 'dev' };
+}
+
+/** What production refuses to start without: each check names the setting to fix. */
+function requireProductionSettings(
+  e: z.output<typeof ZEnv>,
+  auth: AuthConfig,
+  hasScanner: boolean,
+): void {
+  requireStrongSecrets(e);
+  if (!e.PUBLIC_URL) {
+    throw new ConfigError(
+      'PUBLIC_URL is required when NODE_ENV=production (file links are built on it, never on request headers)',
+    );
+  }
+  if (auth.kind === 'jwks' && !e.FILE_URL_SECRET) {
+    throw new ConfigError(
+      'FILE_URL_SECRET is required when NODE_ENV=production and tokens are checked with JWKS',
+    );
+  }
+  if (!hasScanner && !e.ALLOW_UNSCANNED_UPLOADS) {
+    throw new ConfigError(
+      'CLAMAV_HOST (or CLAMAV_SOCKET) is required when NODE_ENV=production; set ALLOW_UNSCANNED_UPLOADS=true to accept unscanned files',
+    );
+  }
 }
 
 /** HMAC secrets shorter than SHA-256's own 32 bytes can be brute-forced offline from one token. */
