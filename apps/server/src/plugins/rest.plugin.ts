@@ -10,6 +10,7 @@ import { devAuthRoutes } from '../transport/rest/dev-auth.routes.js';
 import { filesRoutes } from '../transport/rest/files.routes.js';
 import { messagesRoutes } from '../transport/rest/messages.routes.js';
 import { MULTIPART_LIMITS } from '../transport/rest/multipart.js';
+import { reactionsRoutes } from '../transport/rest/reactions.routes.js';
 import { sessionsRoutes } from '../transport/rest/sessions.routes.js';
 
 export interface RestPluginOptions {
@@ -26,6 +27,7 @@ const restAreas: FastifyPluginAsync<RestPluginOptions> = async (app, options) =>
   await app.register(fastifyMultipart, { limits: MULTIPART_LIMITS, throwFileSizeLimit: true });
   await app.register(sessionsRoutes, { services });
   await app.register(messagesRoutes, { services });
+  await app.register(reactionsRoutes, { services });
   await app.register(filesRoutes, {
     services,
     tempDir: resolve(config.dataDir, 'tmp', 'uploads'),

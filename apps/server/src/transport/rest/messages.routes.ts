@@ -2,14 +2,11 @@ import {
   API_PATHS,
   SUCCESS_MESSAGES,
   successEnvelope,
-  ZAddReactionRequest,
   ZChatMessage,
   ZListMessagesRequest,
   ZListMessagesResponse,
   ZMarkReadResponse,
   ZMessageIdParams,
-  ZReactionChange,
-  ZReactionParams,
   ZSendMessageRequest,
 } from '@chat/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -97,47 +94,6 @@ export const messagesRoutes: FastifyPluginAsyncZod<{ services: AppServices }> = 
       const actor = await requireActor(services, request);
       const data = await services.messages.remove(actor, request.params.id);
       return { success: true as const, data, message: SUCCESS_MESSAGES.messageDeleted };
-    },
-  );
-
-  app.post(
-    API_PATHS.messageReactions,
-    {
-      schema: {
-        tags: ['reactions'],
-        summary: 'Add an emoji reaction (idempotent)',
-        security,
-        params: ZMessageIdParams,
-        body: ZAddReactionRequest,
-        response: { 200: successEnvelope(ZReactionChange), ...errorResponses },
-      },
-    },
-    async (request) => {
-      const actor = await requireActor(services, request);
-      const data = await services.reactions.add(actor, request.params.id, request.body.reaction);
-      return { success: true as const, data, message: SUCCESS_MESSAGES.reactionAdded };
-    },
-  );
-
-  app.delete(
-    API_PATHS.messageReaction,
-    {
-      schema: {
-        tags: ['reactions'],
-        summary: 'Remove your emoji reaction (idempotent)',
-        security,
-        params: ZReactionParams,
-        response: { 200: successEnvelope(ZReactionChange), ...errorResponses },
-      },
-    },
-    async (request) => {
-      const actor = await requireActor(services, request);
-      const data = await services.reactions.remove(
-        actor,
-        request.params.id,
-        request.params.reaction,
-      );
-      return { success: true as const, data, message: SUCCESS_MESSAGES.reactionRemoved };
     },
   );
 };
