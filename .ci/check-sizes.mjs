@@ -8,8 +8,8 @@
 // `.query(`/`.mutation(`, to `socket.on(`/`io.on(` or to `connection.handle('event', ...)` (the
 // socket's registration with its schema). Socket handlers are looked for where the transports
 // live (src/transport, src/plugins): a TCP socket's `on('data')` elsewhere is no Socket.IO handler.
-// Fails listing every offender; with --report it lists them and exits 0. A long function's line
-// also says how many of its lines are outside the functions nested in it (a factory's methods).
+// Fails listing every offender; with --report it lists them and exits 0. A function's lines are
+// those outside the functions nested in it: a factory's methods are measured one by one.
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -164,10 +164,12 @@ for (const dir of FUNCTION_ROOTS) {
         const end = lineOf(file, node.getEnd());
         const length = end - start + 1;
         const where = `${relative(root, join(root, path))}:${start + 1}`;
-        if (length > FUNCTION_MAX_LINES) {
-          const own = ownLines(file, node, start, end);
+        // A factory (`createMessagesService`) is measured by its own lines: each of the methods
+        // it returns is a function of its own and measured as one.
+        const own = length > FUNCTION_MAX_LINES ? ownLines(file, node, start, end) : length;
+        if (own > FUNCTION_MAX_LINES) {
           offenders.push(
-            `${where} ${nameOf(file, node)}: ${length} lines (max ${FUNCTION_MAX_LINES}; ${own} outside nested functions)`,
+            `${where} ${nameOf(file, node)}: ${own} lines outside nested functions (max ${FUNCTION_MAX_LINES}; ${length} in all)`,
           );
         }
         const handler = checkHandlers ? handlerKind(file, node) : null;
