@@ -7,7 +7,7 @@ import {
 } from '@chat/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ChatError, isChatError } from '../../errors.js';
+import { asChatError, ChatError, isChatError } from '../../errors.js';
 
 /**
  * The envelope under every status of the error table, for response serialisation: any route may
@@ -80,7 +80,7 @@ export function toChatError(error: unknown): ChatError {
       details: [fastifyError.message ?? 'invalid request'],
     });
   }
-  return new ChatError('INTERNAL_ERROR', undefined, { cause: error });
+  return asChatError(error);
 }
 
 export function registerErrorHandling(
