@@ -120,8 +120,7 @@ describe('finding 1: one request header stalled every user (quadratic origin che
       'request id': () => expect(acceptedRequestId('a'.repeat(size))).toBeUndefined(),
       'file name of dashes': () =>
         expect(storageFileName(`${'-'.repeat(size)}x`, 'png')).toBe('x.png'),
-      'file name of dots': () =>
-        expect(storageFileName('.'.repeat(size), 'png')).toBe('file.png'),
+      'file name of dots': () => expect(storageFileName('.'.repeat(size), 'png')).toBe('file.png'),
       'long file name of 4-byte letters': () => {
         const name = displayFileName(`${'𝒜'.repeat(size)}.pdf`, 'f');
         // 62 whole letters (248 bytes) and the extension: as many as fit in 255 bytes.
