@@ -266,6 +266,37 @@ describe('finding 2: an uploader chose the file link the other participant recei
     }
   });
 
+  it('a Host that only parses as ours (a user part, a backslash, a fragment) gets the configured address', async () => {
+    const policy = createOriginPolicy({
+      allowedOrigins: ['http://allowed.example'],
+      publicUrl: undefined,
+      port: 5000,
+      trustedProxies: [],
+    });
+    // Each reads as localhost to the WHATWG parser and as evil.example (or nothing) to others.
+    for (const smuggled of [
+      'localhost\\@evil.example',
+      'evil.example@localhost',
+      'localhost#@x',
+      'localhost/x',
+    ]) {
+      expect(policy.linkBase('http', smuggled), smuggled).toBe('http://localhost:5000');
+      expect(policy.isOwnHost(smuggled), smuggled).toBe(false);
+    }
+    // A configured origin is ours on its own port only; loopback on any (the dev proxy's too).
+    expect(policy.linkBase('https', 'allowed.example')).toBe('https://allowed.example');
+    expect(policy.linkBase('http', 'allowed.example:6666')).toBe('http://localhost:5000');
+    expect(policy.linkBase('http', 'LOCALHOST:3000')).toBe('http://localhost:3000');
+    expect(policy.linkBase('http', 'localhost:80')).toBe('http://localhost');
+    // Over HTTP too: the live new_message carries the configured address.
+    const { client, reader, sessionId } = await t.factory.bookingChat();
+    const readerSocket = await connect(reader.token);
+    await join(readerSocket, sessionId);
+    const live = nextEvent(readerSocket, 'new_message', (m) => m.session_id === sessionId);
+    await uploadWith(t, client, sessionId, { host: 'localhost\\@evil.example' });
+    expect(hostsOf(await live)).toEqual(['http://localhost:5000', 'http://localhost:5000']);
+  });
+
   it('production refuses to start without PUBLIC_URL, and PUBLIC_URL must be http or https', () => {
     const production = {
       NODE_ENV: 'production',

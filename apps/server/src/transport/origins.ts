@@ -42,19 +42,30 @@ export function createOriginPolicy(
 ): OriginPolicy {
   const configured = new Set(config.allowedOrigins);
   if (config.publicUrl) configured.add(config.publicUrl);
-  const ownHosts = new Set(LOOPBACK_HOSTS);
+  // `host[:port]` of each configured origin; loopback names are ours on any port.
+  const ownHosts = new Set<string>();
   for (const origin of configured) {
-    const hostname = hostnameOf(origin);
-    if (hostname) ownHosts.add(hostname);
+    const parsed = plainOrigin(origin);
+    if (parsed) ownHosts.add(parsed.host);
   }
   const fallbackBase = `http://localhost:${config.port}`;
   const trusts = proxyAddr.compile(config.trustedProxies);
 
-  const isOwnHost = (host: string | undefined): boolean => {
-    if (!host || host.length > MAX_ORIGIN_LENGTH) return false;
-    const hostname = hostnameOf(`http://${host}`);
-    return hostname !== undefined && ownHosts.has(hostname);
+  /** The origin `protocol://host` when `host` is a plain host of ours (nothing else smuggled in). */
+  const ownOrigin = (protocol: string, host: string | undefined): string | undefined => {
+    if (!host || host.length > MAX_ORIGIN_LENGTH) return undefined;
+    const parsed = plainOrigin(`${protocol}://${host}`);
+    // What the header said must be exactly the parsed host: `localhost\@evil.example`,
+    // `evil@localhost` or `localhost#x` parse to a loopback host here and elsewhere to another.
+    const written = host.toLowerCase();
+    const defaultPort = protocol === 'https' ? ':443' : ':80';
+    if (!parsed || (parsed.host !== written && `${parsed.host}${defaultPort}` !== written)) {
+      return undefined;
+    }
+    const ours = LOOPBACK_HOSTS.has(parsed.hostname) || ownHosts.has(parsed.host);
+    return ours ? parsed.origin : undefined;
   };
+  const isOwnHost = (host: string | undefined): boolean => ownOrigin('http', host) !== undefined;
 
   return {
     isAllowedOrigin(origin, host) {
@@ -67,10 +78,9 @@ export function createOriginPolicy(
 
     linkBase(protocol, host) {
       if (config.publicUrl) return config.publicUrl;
-      if ((protocol === 'http' || protocol === 'https') && isOwnHost(host)) {
-        return `${protocol}://${host}`;
-      }
-      return fallbackBase;
+      const own =
+        protocol === 'http' || protocol === 'https' ? ownOrigin(protocol, host) : undefined;
+      return own ?? fallbackBase;
     },
 
     isOwnHost,
@@ -87,11 +97,21 @@ export function createOriginPolicy(
   };
 }
 
-/** The host name of an origin or URL (lower-cased, IPv6 in brackets), or undefined when it is none. */
-function hostnameOf(url: string): string | undefined {
+/**
+ * An origin with nothing but a scheme, a host and a port (no user, path, query or fragment), as
+ * the URL parser reads it (host lower-cased, a scheme's default port dropped), or undefined.
+ */
+function plainOrigin(url: string): URL | undefined {
   try {
-    const { hostname } = new URL(url);
-    return hostname.length > 0 ? hostname : undefined;
+    const parsed = new URL(url);
+    const plain =
+      parsed.hostname.length > 0 &&
+      parsed.username === '' &&
+      parsed.password === '' &&
+      parsed.pathname === '/' &&
+      parsed.search === '' &&
+      parsed.hash === '';
+    return plain ? parsed : undefined;
   } catch {
     return undefined;
   }

@@ -143,13 +143,19 @@ export class SocketConnection {
         return null;
       }
       this.socket.data.userId = actor.id;
-      this.socket.data.userName = displayName(actor);
       this.actor = actor;
       await this.socket.join(userRoom(actor.id));
+      if (services.auth.changes() !== changesBefore) {
+        // A change was announced while the profile was read (the room now hears later ones):
+        // read it again before `ready` resolves, so no event the client already sent runs with
+        // the role it had before. A deleted profile throws and is refused below.
+        const fresh = await services.auth.authenticate(token);
+        this.actor = { ...fresh.actor, origin: actor.origin };
+      }
+      this.socket.data.userName = displayName(this.actor);
       if (expiresAt !== undefined) this.armExpiry(expiresAt * 1000);
-      this.socket.emit('authenticated', { user: socketUser(actor) });
-      if (services.auth.changes() !== changesBefore) this.reassess();
-      return actor;
+      this.socket.emit('authenticated', { user: socketUser(this.actor) });
+      return this.actor;
     } catch (error) {
       const chatError = asChatError(error);
       if (chatError.code === 'INTERNAL_ERROR') this.onLog(error);
