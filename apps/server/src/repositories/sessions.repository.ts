@@ -433,6 +433,19 @@ export function createSessionsRepository(db: Executor) {
         WHERE p.session_id = v.session_id AND p.user_id = v.user_id AND p.last_read_seq < v.seq`);
     },
 
+    /**
+     * The session's status under a share lock, inside a transaction: a status change in flight
+     * commits first and is seen; one that comes later waits for this transaction.
+     */
+    async lockStatus(sessionId: string): Promise<SessionRow['status'] | null> {
+      const rows = await db
+        .select({ status: chatSessions.status })
+        .from(chatSessions)
+        .where(eq(chatSessions.id, sessionId))
+        .for('share');
+      return rows[0] ? (rows[0].status as SessionRow['status']) : null;
+    },
+
     async updateStatus(
       sessionId: string,
       status: SessionRow['status'],

@@ -303,13 +303,18 @@ export function createMessagesService({
         (m) => (m.senderId === actor.id ? 'write' : 'moderate'),
         'message.delete',
       );
-      if (actor.role !== 'admin' && access.session.status !== 'active') {
-        throw new ChatError(
-          'SESSION_INACTIVE',
-          'Messages of an inactive session cannot be deleted',
-        );
-      }
-      const deleted = await repos.messages.softDelete(messageId, actor.id);
+      const inactive = () =>
+        new ChatError('SESSION_INACTIVE', 'Messages of an inactive session cannot be deleted');
+      if (actor.role !== 'admin' && access.session.status !== 'active') throw inactive();
+      // A sender's delete checks the status again under the session's lock: a close that is
+      // being committed right now wins, and the evidence stays.
+      const deleted =
+        actor.role === 'admin'
+          ? await repos.messages.softDelete(messageId, actor.id)
+          : await store.transaction(async (tx) => {
+              if ((await tx.sessions.lockStatus(message.sessionId)) !== 'active') throw inactive();
+              return tx.messages.softDelete(messageId, actor.id);
+            });
       if (deleted?.storageKey) {
         // A deleted file is gone for good, not just hidden. If the store fails here, the blob
         // is an orphan no link can reach (downloads need a live message), not a visible file.

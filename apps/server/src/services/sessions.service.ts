@@ -154,16 +154,22 @@ export function createSessionsService({ store, bus, rateLimiter }: SessionsServi
       }
 
       await rateLimiter.consume('sessions', actor.id);
-      const created = await store.transaction((tx) =>
-        tx.sessions.create({
-          bookingId,
-          sessionType:
-            input.session_type ?? (bookingId ? 'booking' : support ? 'support' : 'general'),
-          metadata: input.metadata,
-          createdBy: actor.id,
-          participantIds,
-        }),
-      );
+      const created = await store
+        .transaction((tx) =>
+          tx.sessions.create({
+            bookingId,
+            sessionType:
+              input.session_type ?? (bookingId ? 'booking' : support ? 'support' : 'general'),
+            metadata: input.metadata,
+            createdBy: actor.id,
+            participantIds,
+          }),
+        )
+        .catch(async (error: unknown) => {
+          // Nothing was created (the database refused or was away): the point goes back.
+          await rateLimiter.refund('sessions', actor.id);
+          throw error;
+        });
       if (!created) {
         // Lost a race with a concurrent create for the same booking: answer the winner's session.
         const existing = bookingId ? await repos.sessions.findByBookingId(bookingId) : null;
