@@ -143,3 +143,22 @@ describe('authentication profile cache', () => {
     expect(profiles.reads()).toBe(2);
   });
 });
+
+describe('profile reads in flight', () => {
+  it('a user’s sockets re-reading at once share one read; a change heard meanwhile starts a new one', async () => {
+    const profiles = profilesTable([profile('admin')]);
+    const auth = createAuthService(passThrough, profiles.repo, { profileCacheTtlMs: 0 });
+    const together = await Promise.all([auth.reload(USER), auth.reload(USER), auth.reload(USER)]);
+    expect(together.map((a) => a.role)).toEqual(['admin', 'admin', 'admin']);
+    expect(profiles.reads()).toBe(1);
+
+    const first = auth.reload(USER);
+    const demoted = profiles.table.get(USER);
+    if (demoted) demoted.role = 'client';
+    auth.forget(USER);
+    // Began after the change was heard: not the read in flight, which may hold the old row.
+    expect((await auth.reload(USER)).role).toBe('client');
+    await first;
+    expect(profiles.reads()).toBe(3);
+  });
+});

@@ -46,17 +46,33 @@ export function createAuthService(
   /** Profile changes heard so far (see `changes`). */
   let heard = 0;
 
+  /**
+   * Reads in flight, per user: callers that need the same profile at once (a user's tabs, every
+   * socket of a node re-reading after missed changes) share one read, as long as no change was
+   * heard since it began.
+   */
+  const inFlight = new Map<string, { since: number; read: Promise<Actor> }>();
+
   /** The profile as the database has it now; kept unless a change was heard during the read. */
-  const load = async (userId: string): Promise<Actor> => {
-    const before = heard;
-    // A `sub` that is not a UUID cannot name a profile (and would be a database error).
-    const profile = UUID.test(userId) ? await profiles.findById(userId) : null;
-    if (!profile) throw new ChatError('AUTHENTICATION_REQUIRED', 'Unknown user');
-    // Frozen: one object now serves several requests (callers copy it to add their fields).
-    const actor: Actor = Object.freeze(profile);
-    // A read that started before a change was heard may hold the old row: used once, not kept.
-    if (ttl > 0 && before === heard) recent.set(userId.toLowerCase(), actor);
-    return actor;
+  const load = (userId: string): Promise<Actor> => {
+    const key = userId.toLowerCase();
+    const pending = inFlight.get(key);
+    if (pending && pending.since === heard) return pending.read;
+    const since = heard;
+    const read = (async () => {
+      // A `sub` that is not a UUID cannot name a profile (and would be a database error).
+      const profile = UUID.test(userId) ? await profiles.findById(userId) : null;
+      if (!profile) throw new ChatError('AUTHENTICATION_REQUIRED', 'Unknown user');
+      // Frozen: one object now serves several requests (callers copy it to add their fields).
+      const actor: Actor = Object.freeze(profile);
+      // A read that started before a change was heard may hold the old row: used once, not kept.
+      if (ttl > 0 && since === heard) recent.set(key, actor);
+      return actor;
+    })().finally(() => {
+      if (inFlight.get(key)?.read === read) inFlight.delete(key);
+    });
+    inFlight.set(key, { since, read });
+    return read;
   };
 
   return {
